@@ -1,0 +1,1 @@
+"""Collecting servers into a snapshot: command runners and the probe batch."""

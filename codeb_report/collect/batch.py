@@ -1,0 +1,103 @@
+"""Run every probe of a server in one shell script, then hand each probe its own output.
+
+One execution per server matters over SSH: each exec starts a remote login shell, and
+its start-up files cost tens of milliseconds every time. A random boundary token keeps
+collected text from forging the markers that separate the probes' outputs.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+from collections.abc import Sequence
+
+from codeb_report.collect.runner import CommandTimeout, Runner
+from codeb_report.probes.base import Probe, ProbeRun
+from codeb_report.snapshot import ProbeOutcome, ProbeStatus, Server
+
+PREAMBLE = """\
+export LANG=C LC_ALL=C
+_cb_tmp=$(mktemp -d 2>/dev/null) || { _cb_tmp=/tmp/codeb-report.$$; mkdir -p "$_cb_tmp"; }
+trap 'rm -rf "$_cb_tmp"' EXIT
+if command -v timeout >/dev/null 2>&1; then _cb_timeout=timeout; else _cb_timeout=; fi
+"""
+
+
+def _probe_block(probe: Probe, token: str) -> str:
+    name = probe.name
+    checks = " || ".join(f"! command -v {shlex.quote(r)} >/dev/null 2>&1" for r in probe.requires)
+    missing = " ".join(probe.requires)
+    limit = f"${{_cb_timeout:+$_cb_timeout -k 2 {probe.timeout}}}"
+    run = (
+        f"{limit} sh -c {shlex.quote(probe.command())} "
+        f'</dev/null 2>"$_cb_tmp/err"; _cb_rc=$?\n'
+        f"printf '\\n{token} stderr {name}\\n'; cat \"$_cb_tmp/err\"\n"
+        f"printf '\\n{token} end {name} %d\\n' \"$_cb_rc\"\n"
+    )
+    body = f"printf '{token} begin {name}\\n'\n"
+    if checks:
+        body += f"if {checks}; then printf '{token} missing {name} %s\\n' {shlex.quote(missing)}\n"
+        body += "else\n" + run + "fi\n"
+    else:
+        body += run
+    return body
+
+
+def build_script(probes: Sequence[Probe], token: str) -> str:
+    return PREAMBLE + "".join(_probe_block(p, token) for p in probes)
+
+
+def split_output(stdout: str, token: str) -> dict[str, ProbeRun | str]:
+    """Map probe name to its ProbeRun, or to the missing executables' names."""
+    results: dict[str, ProbeRun | str] = {}
+    chunks = stdout.split(f"{token} begin ")[1:]
+    for chunk in chunks:
+        name, _, rest = chunk.partition("\n")
+        if rest.startswith(f"{token} missing {name} "):
+            results[name] = rest.split("\n", 1)[0].split(" ", 3)[3]
+            continue
+        out, sep, rest = rest.partition(f"\n{token} stderr {name}\n")
+        if not sep:
+            continue  # the script died inside this probe; caller records it as failed
+        err, sep, rest = rest.partition(f"\n{token} end {name} ")
+        code = rest.split("\n", 1)[0]
+        if sep and code.strip().lstrip("-").isdigit():
+            results[name] = ProbeRun(out, err, int(code))
+    return results
+
+
+def run_probes(runner: Runner, probes: Sequence[Probe], server: Server, timeout: float) -> None:
+    """Run ``probes`` on ``server`` through ``runner``; fill the server and its outcomes.
+
+    Nothing raised by one probe's parse costs another probe its result.
+    """
+    token = "@@codeb-" + secrets.token_hex(8)
+    try:
+        result = runner.run(build_script(probes, token), timeout=timeout)
+        parts = split_output(result.stdout, token)
+    except CommandTimeout as exc:
+        parts, result = {}, None
+        fallback = f"timed out: {exc}"
+    else:
+        fallback = "no output" + (f": {result.stderr.strip()[:200]}" if result.stderr else "")
+    for probe in probes:
+        server.probes.append(_apply(probe, parts.get(probe.name), server, fallback))
+
+
+def _apply(probe: Probe, part: ProbeRun | str | None, server: Server, fallback: str) -> ProbeOutcome:
+    def outcome(status: ProbeStatus, reason: str | None = None) -> ProbeOutcome:
+        return ProbeOutcome(probe=probe.name, status=status, reason=reason)
+
+    if part is None:
+        return outcome(ProbeStatus.FAILED, fallback)
+    if isinstance(part, str):
+        return outcome(ProbeStatus.SKIPPED, f"{part} not installed")
+    if reason := probe.skip_reason(part):
+        return outcome(ProbeStatus.SKIPPED, reason)
+    if reason := probe.failure(part):
+        return outcome(ProbeStatus.FAILED, reason)
+    try:
+        probe.store(server, probe.parse(part.stdout))
+    except Exception as exc:  # a parse bug must not cost the other probes
+        return outcome(ProbeStatus.FAILED, f"unreadable output: {type(exc).__name__}: {exc}")
+    return outcome(ProbeStatus.OK)

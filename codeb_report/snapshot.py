@@ -1,0 +1,305 @@
+"""The inventory snapshot: the contract between collecting, reporting and diffing.
+
+A snapshot is written as JSON with sorted keys and canonically ordered lists, so two
+snapshots of the same fleet differ as text exactly where the fleet differs.
+Bump ``SCHEMA_VERSION`` on every incompatible change and add a migration for it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from codeb_report.atomic import write_text_atomic
+from codeb_report.errors import SnapshotError
+
+SCHEMA_VERSION = 1
+
+
+class Model(BaseModel):
+    """Base for every snapshot part: unknown fields are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProbeStatus(StrEnum):
+    OK = "ok"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class ProbeOutcome(Model):
+    """What became of one probe on one server; ``reason`` says why it was skipped or failed."""
+
+    probe: str
+    status: ProbeStatus
+    reason: str | None = None
+
+
+class SystemInfo(Model):
+    hostname: str
+    os: str | None = None
+    kernel: str | None = None
+    uptime_seconds: int | None = None
+    cpu_count: int | None = None
+    load: tuple[float, float, float] | None = None
+
+
+class Memory(Model):
+    """Bytes, as /proc/meminfo reports them (``used`` = total - available)."""
+
+    total: int
+    used: int
+    available: int
+
+
+class Swap(Model):
+    total: int
+    used: int
+    free: int
+
+
+class Filesystem(Model):
+    mount: str
+    device: str
+    fstype: str | None = None
+    size: int
+    used: int
+    available: int
+
+
+class PortMapping(Model):
+    host_ip: str | None = None
+    host_port: int | None = None
+    container_port: int
+    protocol: str = "tcp"
+
+
+class Container(Model):
+    runtime: Literal["docker", "podman"]
+    name: str
+    image: str
+    state: str
+    status: str | None = None
+    ports: list[PortMapping] = Field(default_factory=list)
+    started_at: AwareDatetime | None = None
+    created_at: AwareDatetime | None = None
+
+
+class Service(Model):
+    unit: str
+    load: str | None = None
+    active: str
+    sub: str
+    description: str | None = None
+    active_since: AwareDatetime | None = None
+
+
+class ListeningPort(Model):
+    address: str
+    port: int
+    protocol: str = "tcp"
+    process: str | None = None
+    pid: int | None = None
+
+
+class Centrifugo(Model):
+    version: str | None = None
+    go_version: str | None = None
+    engine: str | None = None
+    port: int | None = None
+    unit: str | None = None
+    active: str | None = None
+    active_since: AwareDatetime | None = None
+    memory_bytes: int | None = None
+    cpu_seconds: float | None = None
+    health: str | None = None
+    allowed_origins: list[str] | None = None
+    endpoints: list[str] = Field(default_factory=list)
+
+
+class Database(Model):
+    name: str
+    size: int
+
+
+class PostgreSQL(Model):
+    running: bool
+    runtime: Literal["host", "docker", "podman"] = "host"
+    container: str | None = None
+    version: str | None = None
+    databases: list[Database] | None = None
+    connections: int | None = None
+    max_connections: int | None = None
+    error: str | None = None
+
+
+class Redis(Model):
+    running: bool
+    runtime: Literal["host", "docker", "podman"] = "host"
+    container: str | None = None
+    version: str | None = None
+    auth_required: bool | None = None
+    authenticated: bool | None = None
+    memory_used: int | None = None
+    error: str | None = None
+
+
+class BackupDir(Model):
+    path: str
+    exists: bool
+    files: int = 0
+    total_size: int = 0
+    newest_file: str | None = None
+    newest_mtime: AwareDatetime | None = None
+    max_age_hours: float | None = None
+
+
+class Server(Model):
+    name: str
+    host: str
+    address: str | None = None
+    role: str
+    tags: list[str] = Field(default_factory=list)
+    reachable: bool
+    error: str | None = None
+    system: SystemInfo | None = None
+    memory: Memory | None = None
+    swap: Swap | None = None
+    filesystems: list[Filesystem] = Field(default_factory=list)
+    containers: list[Container] = Field(default_factory=list)
+    services: list[Service] = Field(default_factory=list)
+    ports: list[ListeningPort] = Field(default_factory=list)
+    centrifugo: Centrifugo | None = None
+    postgresql: PostgreSQL | None = None
+    redis: Redis | None = None
+    backups: list[BackupDir] = Field(default_factory=list)
+    probes: list[ProbeOutcome] = Field(default_factory=list)
+
+    def outcome(self, probe: str) -> ProbeOutcome | None:
+        return next((p for p in self.probes if p.probe == probe), None)
+
+
+class Snapshot(Model):
+    schema_version: int = SCHEMA_VERSION
+    collected_at: AwareDatetime
+    collector_version: str
+    servers: list[Server] = Field(default_factory=list)
+
+    def server(self, name: str) -> Server | None:
+        return next((s for s in self.servers if s.name == name), None)
+
+
+def _canonical(snapshot: Snapshot) -> Snapshot:
+    """Sort every list by its natural key so equal fleets serialise identically."""
+    servers = []
+    for s in snapshot.servers:
+        servers.append(
+            s.model_copy(
+                update={
+                    "tags": sorted(s.tags),
+                    "filesystems": sorted(s.filesystems, key=lambda f: f.mount),
+                    "containers": sorted(s.containers, key=lambda c: (c.runtime, c.name)),
+                    "services": sorted(s.services, key=lambda u: u.unit),
+                    "ports": sorted(s.ports, key=lambda p: (p.protocol, p.port, p.address)),
+                    "backups": sorted(s.backups, key=lambda b: b.path),
+                    "probes": sorted(s.probes, key=lambda p: p.probe),
+                }
+            )
+        )
+    return snapshot.model_copy(update={"servers": sorted(servers, key=lambda s: s.name)})
+
+
+def dumps(snapshot: Snapshot) -> str:
+    data = _canonical(snapshot).model_dump(mode="json")
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def save(snapshot: Snapshot, path: Path) -> None:
+    write_text_atomic(path, dumps(snapshot))
+
+
+def _field_path(loc: tuple[Any, ...], data: Any) -> str:
+    """Turn a pydantic error location into ``servers[n3].memory.total``."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            label = str(item)
+            if isinstance(node, list) and item < len(node) and isinstance(node[item], dict):
+                label = str(node[item].get("name", item))
+            parts[-1:] = [f"{parts[-1]}[{label}]"] if parts else [f"[{label}]"]
+        else:
+            parts.append(str(item))
+        node = node[item] if isinstance(node, (list, dict)) and _has(node, item) else None
+    return ".".join(parts)
+
+
+def _has(node: list | dict, key: Any) -> bool:
+    if isinstance(node, dict):
+        return key in node
+    return isinstance(key, int) and 0 <= key < len(node)
+
+
+def parse(text: str, source: str) -> Snapshot:
+    """Validate snapshot JSON; errors name ``source`` and the offending field in one line."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(f"{source}: not JSON: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise SnapshotError(f"{source}: a snapshot is a JSON object")
+    version = data.get("schema_version")
+    if not isinstance(version, int):
+        raise SnapshotError(f"{source}: schema_version: missing or not an integer")
+    if version > SCHEMA_VERSION:
+        raise SnapshotError(
+            f"{source}: schema_version: {version} is newer than this codeb-report "
+            f"understands ({SCHEMA_VERSION}); upgrade codeb-report"
+        )
+    data = migrate(data)
+    try:
+        return Snapshot.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = _field_path(tuple(err["loc"]), data) or "(top level)"
+        raise SnapshotError(f"{source}: {field}: {err['msg']}") from None
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older snapshot up to ``SCHEMA_VERSION``, one step at a time."""
+    version = data["schema_version"]
+    while version < SCHEMA_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise SnapshotError(f"schema_version: {version} is too old to read")
+        data = step(data)
+        version = data["schema_version"]
+    return data
+
+
+# schema_version N -> a function returning the data as schema_version N+1.
+MIGRATIONS: dict[int, Any] = {}
+
+
+def load(path: Path) -> Snapshot:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SnapshotError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SnapshotError(f"{path}: cannot read: {exc}") from None
+    return parse(text, str(path))
+
+
+def now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def json_schema() -> str:
+    return json.dumps(Snapshot.model_json_schema(), indent=2, sort_keys=True) + "\n"
