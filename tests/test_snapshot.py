@@ -1,0 +1,155 @@
+"""The snapshot contract: lossless JSON round-trip, stable text, one-line load errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from codeb_report.errors import Exit, SnapshotError
+from codeb_report.snapshot import (
+    SCHEMA_VERSION,
+    Container,
+    Filesystem,
+    ListeningPort,
+    Memory,
+    PortMapping,
+    ProbeOutcome,
+    ProbeStatus,
+    Server,
+    Service,
+    Snapshot,
+    SystemInfo,
+    dumps,
+    json_schema,
+    load,
+    parse,
+    save,
+)
+
+KST = timezone(timedelta(hours=9))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _server(name: str, *, reverse: bool = False) -> Server:
+    containers = [
+        Container(runtime="docker", name=n, image=f"img/{n}:1", state="running",
+                  ports=[PortMapping(host_ip="0.0.0.0", host_port=3100, container_port=3000)],
+                  started_at=datetime(2025, 12, 19, 1, 0, tzinfo=UTC))
+        for n in ("b-web", "a-db")
+    ]
+    services = [Service(unit=u, active="active", sub="running") for u in ("z.service", "a.service")]
+    ports = [ListeningPort(address=a, port=p, process="node", pid=10)
+             for a, p in (("0.0.0.0", 3101), ("::", 22), ("127.0.0.1", 22))]
+    filesystems = [Filesystem(mount=m, device="/dev/vda1", size=100, used=10, available=90)
+                   for m in ("/var", "/")]
+    probes = [ProbeOutcome(probe="system", status=ProbeStatus.OK),
+              ProbeOutcome(probe="docker", status=ProbeStatus.SKIPPED,
+                           reason="docker not installed")]
+    if reverse:
+        containers, services, ports, filesystems, probes = (
+            x[::-1] for x in (containers, services, ports, filesystems, probes)
+        )
+    return Server(
+        name=name, host=f"{name}.example", address="192.0.2.10", role="App Server",
+        reachable=True,
+        system=SystemInfo(hostname=f"{name}-host", os="Debian GNU/Linux 12 (bookworm)",
+                          kernel="6.1.0-18-amd64", uptime_seconds=6912000, cpu_count=4,
+                          load=(0.09, 0.05, 0.02)),
+        memory=Memory(total=16_000_000_000, used=1_600_000_000, available=14_400_000_000),
+        filesystems=filesystems, containers=containers, services=services, ports=ports,
+        probes=probes,
+    )
+
+
+def _snapshot(reverse: bool = False) -> Snapshot:
+    servers = [_server("n2", reverse=reverse), _server("n1", reverse=reverse)]
+    if reverse:
+        servers.reverse()
+    return Snapshot(collected_at=datetime(2025, 12, 20, 3, 0, tzinfo=KST),
+                    collector_version="0.1.0", servers=servers)
+
+
+def test_round_trip_is_lossless(tmp_path: Path) -> None:
+    original = _snapshot()
+    save(original, tmp_path / "s.json")
+    loaded = load(tmp_path / "s.json")
+    assert dumps(loaded) == dumps(original)
+    assert loaded.collected_at == original.collected_at
+    assert loaded.collected_at.utcoffset() == timedelta(hours=9)
+    assert loaded.server("n1").memory.total == 16_000_000_000
+    assert loaded.server("n1").system.load == (0.09, 0.05, 0.02)
+
+
+def test_text_is_stable_whatever_the_collection_order() -> None:
+    first, second = dumps(_snapshot()), dumps(_snapshot(reverse=True))
+    assert first == second
+    data = json.loads(first)
+    assert [s["name"] for s in data["servers"]] == ["n1", "n2"]
+    n1 = data["servers"][0]
+    assert [c["name"] for c in n1["containers"]] == ["a-db", "b-web"]
+    assert [u["unit"] for u in n1["services"]] == ["a.service", "z.service"]
+    assert [(p["port"], p["address"]) for p in n1["ports"]] == [
+        (22, "127.0.0.1"), (22, "::"), (3101, "0.0.0.0")]
+    assert [f["mount"] for f in n1["filesystems"]] == ["/", "/var"]
+    assert list(data) == sorted(data)
+
+
+def test_malformed_field_is_named_with_the_server(tmp_path: Path) -> None:
+    data = json.loads(dumps(_snapshot()))
+    data["servers"][1]["memory"]["total"] = "lots"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SnapshotError) as err:
+        load(path)
+    message = err.value.format_message()
+    assert message.startswith(f"{path}: servers[n2].memory.total: ")
+    assert "\n" not in message
+    assert err.value.exit_code == Exit.INPUT
+
+
+def test_unknown_field_is_rejected(tmp_path: Path) -> None:
+    data = json.loads(dumps(_snapshot()))
+    data["servers"][0]["colour"] = "blue"
+    with pytest.raises(SnapshotError, match=r"x\.json: servers\[n1\]\.colour: Extra inputs"):
+        parse(json.dumps(data), "x.json")
+
+
+def test_naive_time_is_rejected() -> None:
+    data = json.loads(dumps(_snapshot()))
+    data["collected_at"] = "2025-12-20T03:00:00"
+    with pytest.raises(SnapshotError, match=r"^s\.json: collected_at: .*timezone"):
+        parse(json.dumps(data), "s.json")
+
+
+def test_newer_schema_version_is_refused() -> None:
+    data = json.loads(dumps(_snapshot()))
+    data["schema_version"] = SCHEMA_VERSION + 1
+    with pytest.raises(SnapshotError, match=rf"^new\.json: schema_version: {SCHEMA_VERSION + 1} "
+                                            r"is newer than this codeb-report understands"):
+        parse(json.dumps(data), "new.json")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{not json", r"^f\.json: not JSON: "),
+        ("[]", r"^f\.json: a snapshot is a JSON object$"),
+        ('{"servers": []}', r"^f\.json: schema_version: missing or not an integer$"),
+    ],
+)
+def test_unreadable_documents(text: str, expected: str) -> None:
+    with pytest.raises(SnapshotError, match=expected):
+        parse(text, "f.json")
+
+
+def test_missing_file_names_it(tmp_path: Path) -> None:
+    with pytest.raises(SnapshotError, match=r"nope\.json: no such file"):
+        load(tmp_path / "nope.json")
+
+
+def test_committed_json_schema_is_current() -> None:
+    committed = (ROOT / "docs" / "snapshot.schema.json").read_text(encoding="utf-8")
+    assert committed == json_schema(), "run scripts/gen-schema.py and commit the result"
