@@ -1,0 +1,223 @@
+"""Containers of Docker and Podman, read from their JSON output."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from codeb_report.probes.base import Probe
+from codeb_report.snapshot import Container, PortMapping, Server
+
+STARTED_MARKER = "-- started"
+
+# One published or exposed port as `docker ps` prints it:
+# 0.0.0.0:3100->3000/tcp, :::3100->3000/tcp, [::]:80->80/tcp, 0.0.0.0:8000-8001->8000-8001/tcp,
+# 5432/tcp (exposed only).
+DOCKER_PORT = re.compile(
+    r"^(?:(?P<ip>.*):(?P<host>\d+)(?:-(?P<host_end>\d+))?->)?"
+    r"(?P<cport>\d+)(?:-(?P<cport_end>\d+))?/(?P<proto>\w+)$"
+)
+
+DOCKER_STATES = (
+    ("Up ", "running"),
+    ("Exited", "exited"),
+    ("Created", "created"),
+    ("Restarting", "restarting"),
+    ("Removal In Progress", "removing"),
+    ("Dead", "dead"),
+)
+
+
+def docker_ports(text: str) -> list[PortMapping]:
+    """Expand `docker ps`'s Ports column into one mapping per port."""
+    mappings: list[PortMapping] = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        match = DOCKER_PORT.match(item)
+        if not match:
+            raise ValueError(f"unreadable port mapping {item!r}")
+        ip = match["ip"]
+        if ip is not None and ip.startswith("[") and ip.endswith("]"):
+            ip = ip[1:-1]
+        first = int(match["cport"])
+        last = int(match["cport_end"] or first)
+        host = int(match["host"]) if match["host"] else None
+        for offset in range(last - first + 1):
+            mappings.append(
+                PortMapping(
+                    host_ip=ip,
+                    host_port=host + offset if host is not None else None,
+                    container_port=first + offset,
+                    protocol=match["proto"],
+                )
+            )
+    return mappings
+
+
+def docker_state(row: dict[str, Any]) -> str:
+    """Docker before 20.10 has no State field; its Status text says the same."""
+    if row.get("State"):
+        return str(row["State"])
+    status = str(row.get("Status", ""))
+    if "(Paused)" in status:
+        return "paused"
+    return next((state for prefix, state in DOCKER_STATES if status.startswith(prefix)), "unknown")
+
+
+def docker_time(text: str | None) -> datetime | None:
+    """`2024-02-11 17:42:33 +0100 CET` (ps) or RFC 3339 with nanoseconds (inspect)."""
+    if not text or text.startswith("0001-01-01"):
+        return None
+    if "T" in text:
+        stamp = re.sub(r"(\.\d{6})\d+", r"\1", text.strip())
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    date, clock, offset = text.split()[:3]
+    return datetime.strptime(f"{date} {clock} {offset}", "%Y-%m-%d %H:%M:%S %z")
+
+
+class DockerProbe(Probe):
+    """Docker containers, running or not, from ``docker ps --format '{{json .}}'``.
+
+    `docker ps` does not say when a container started, so ``docker inspect`` adds one
+    "ID StartedAt" line per container after a ``-- started`` line. A daemon that is down
+    makes `docker ps` fail, and the probe with it.
+
+    Sample output::
+
+        {"Command":"\\"docker-entrypoint.s…\\"","CreatedAt":"2025-12-18 09:12:03 +0000 UTC",
+         "ID":"4c01db0b339c…","Image":"postgres:16","Names":"codeb-cms-postgres",
+         "Ports":"0.0.0.0:5433->5432/tcp, :::5433->5432/tcp","State":"running",
+         "Status":"Up 2 days",...}
+        -- started
+        4c01db0b339c… 2025-12-18T09:12:04.312907165Z
+    """
+
+    name = "docker"
+    requires = ("docker",)
+
+    def command(self) -> str:
+        return (
+            "docker ps -a --no-trunc --format '{{json .}}' || exit\n"
+            f"echo '{STARTED_MARKER}'\n"
+            'ids=$(docker ps -aq --no-trunc) && [ -n "$ids" ] || exit 0\n'
+            # A container removed since the listing only costs its start time.
+            "docker inspect --format '{{.Id}} {{.State.StartedAt}}' $ids 2>/dev/null\n"
+            "exit 0\n"
+        )
+
+    def parse(self, output: str) -> list[Container]:
+        listing, _, started_part = ("\n" + output).partition(f"\n{STARTED_MARKER}\n")
+        started: dict[str, str] = {}
+        for line in started_part.splitlines():
+            cid, _, stamp = line.strip().partition(" ")
+            if cid:
+                started[cid] = stamp
+        containers = []
+        for line in listing.splitlines():
+            if line.strip():
+                containers.append(self._container(json.loads(line), started))
+        return containers
+
+    @staticmethod
+    def _container(row: dict[str, Any], started: dict[str, str]) -> Container:
+        cid = str(row.get("ID", ""))
+        # ps may print short IDs (without --no-trunc); inspect always prints full ones.
+        stamp = next((v for k, v in started.items() if cid and k.startswith(cid)), None)
+        names = str(row["Names"]).split(",")
+        name = next((n for n in names if "/" not in n), names[0])
+        return Container(
+            runtime="docker",
+            name=name,
+            image=str(row["Image"]),
+            state=docker_state(row),
+            status=row.get("Status") or None,
+            ports=docker_ports(str(row.get("Ports") or "")),
+            started_at=docker_time(stamp),
+            created_at=docker_time(row.get("CreatedAt")),
+        )
+
+    def store(self, server: Server, value: list[Container]) -> None:
+        server.containers.extend(value)
+
+
+def podman_time(value: Any) -> datetime | None:
+    """Podman 2+ gives Unix seconds (a never-started container: negative); older, text."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC) if value > 0 else None
+    if isinstance(value, str) and value:
+        return docker_time(value)
+    return None
+
+
+def podman_ports(ports: list[dict[str, Any]] | None) -> list[PortMapping]:
+    """Podman 4+ writes host_ip/host_port/container_port/range; 2 and 3 camelCase."""
+    mappings: list[PortMapping] = []
+    for port in ports or []:
+        host_port = port.get("host_port", port.get("hostPort"))
+        container_port = port.get("container_port", port.get("containerPort"))
+        host_ip = port.get("host_ip", port.get("hostIP")) or None
+        for offset in range(int(port.get("range") or 1)):
+            mappings.append(
+                PortMapping(
+                    host_ip=host_ip,
+                    host_port=int(host_port) + offset if host_port else None,
+                    container_port=int(container_port) + offset,
+                    protocol=port.get("protocol") or "tcp",
+                )
+            )
+    return mappings
+
+
+class PodmanProbe(Probe):
+    """Podman containers, running or not, from ``podman ps -a --format json``.
+
+    Only the containers of the user the collector runs as: rootless containers of other
+    users live in their own storage.
+
+    Sample output (Podman 4)::
+
+        [
+          {
+            "Id": "13826d25a737…", "Image": "docker.io/library/redis:latest",
+            "Names": ["codeb-redis"], "State": "running", "Status": "Up 11 days",
+            "Ports": [{"host_ip": "", "container_port": 6379, "host_port": 6379,
+                       "range": 1, "protocol": "tcp"}],
+            "StartedAt": 1752829321, "Created": 1752829321, ...
+          }
+        ]
+    """
+
+    name = "podman"
+    requires = ("podman",)
+
+    def command(self) -> str:
+        return "podman ps -a --format json"
+
+    def parse(self, output: str) -> list[Container]:
+        rows = json.loads(output) if output.strip() else []
+        return [self._container(row) for row in rows or []]
+
+    @staticmethod
+    def _container(row: dict[str, Any]) -> Container:
+        names = row.get("Names")
+        name = names[0] if isinstance(names, list) and names else str(names or row["Id"][:12])
+        state = row.get("State")
+        if not isinstance(state, str) or not state:
+            state = docker_state({"Status": row.get("Status", "")})
+        created = row.get("Created")
+        if isinstance(created, str) and not created[:4].isdigit():
+            created = row.get("CreatedAt")  # Podman 1: Created is "3 hours ago"
+        return Container(
+            runtime="podman",
+            name=name,
+            image=str(row.get("Image", "")),
+            state=state.lower(),
+            status=row.get("Status") or None,
+            ports=podman_ports(row.get("Ports")),
+            started_at=podman_time(row.get("StartedAt")),
+            created_at=podman_time(created),
+        )
+
+    def store(self, server: Server, value: list[Container]) -> None:
+        server.containers.extend(value)

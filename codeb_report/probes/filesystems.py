@@ -1,0 +1,76 @@
+"""Filesystems that hold data: block devices and network shares, not kernel pseudo-filesystems."""
+
+from __future__ import annotations
+
+import re
+
+from codeb_report.probes.base import Probe, ProbeRun
+from codeb_report.snapshot import Filesystem, Server
+
+# Memory-backed, kernel-internal, read-only image and container-layer filesystems: their
+# sizes say nothing about the disk a server may run out of.
+PSEUDO_TYPES = frozenset(
+    {
+        "autofs", "binfmt_misc", "bpf", "cgroup", "cgroup2", "configfs", "debugfs", "devfs",
+        "devpts", "devtmpfs", "efivarfs", "fusectl", "hugetlbfs", "iso9660", "mqueue", "none",
+        "nsfs", "overlay", "overlayfs", "aufs", "proc", "pstore", "ramfs", "rpc_pipefs",
+        "securityfs", "selinuxfs", "shm", "squashfs", "sysfs", "tmpfs", "tracefs", "udf",
+        "fuse.gvfsd-fuse", "fuse.lxcfs", "fuse.portal", "fuse.snapfuse",
+    }
+)  # fmt: skip
+
+# df -P prints one line per filesystem; only the mount point (last) may hold spaces.
+DF_LINE = re.compile(
+    r"^(?P<device>\S.*?)\s+(?P<fstype>\S+)\s+(?P<size>\d+)\s+(?P<used>\d+)\s+"
+    r"(?P<available>\d+)\s+(?P<capacity>\d+%|-)\s+(?P<mount>/.*)$"
+)
+
+
+class FilesystemsProbe(Probe):
+    """Mounted filesystems with their sizes in bytes (``df -PTB1``).
+
+    Pseudo-filesystems (tmpfs, overlay, squashfs, ...) and empty ones are left out, and a
+    device mounted several times (bind mounts, btrfs subvolumes) is listed once, at its
+    shortest mount point.
+
+    Sample output::
+
+        Filesystem     Type     1-B-blocks        Used   Available Capacity Mounted on
+        udev           devtmpfs 8150802432           0  8150802432       0% /dev
+        /dev/vda1      ext4   316933124096 41875623936 261593661440      14% /
+        /dev/vda15     vfat      109422592     6346752   103075840       6% /boot/efi
+    """
+
+    name = "filesystems"
+
+    def command(self) -> str:
+        return "df -PTB1"
+
+    def failure(self, run: ProbeRun) -> str | None:
+        # df exits 1 when one mount point is unreadable (a stale share, another user's
+        # FUSE mount) yet still reports all the others.
+        if run.exit_code != 0 and any(DF_LINE.match(line) for line in run.stdout.splitlines()):
+            return None
+        return super().failure(run)
+
+    def parse(self, output: str) -> list[Filesystem]:
+        found: dict[str, Filesystem] = {}
+        for line in output.splitlines():
+            match = DF_LINE.match(line.rstrip())
+            if not match or match["fstype"] in PSEUDO_TYPES or int(match["size"]) == 0:
+                continue
+            fs = Filesystem(
+                mount=match["mount"],
+                device=match["device"],
+                fstype=match["fstype"],
+                size=int(match["size"]),
+                used=int(match["used"]),
+                available=int(match["available"]),
+            )
+            seen = found.get(fs.device)
+            if seen is None or (len(fs.mount), fs.mount) < (len(seen.mount), seen.mount):
+                found[fs.device] = fs
+        return sorted(found.values(), key=lambda f: f.mount)
+
+    def store(self, server: Server, value: list[Filesystem]) -> None:
+        server.filesystems = value
