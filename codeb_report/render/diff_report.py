@@ -1,0 +1,87 @@
+"""The ``codeb-report diff`` report: Korean Markdown, HTML, PDF or JSON of a SnapshotDiff."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from codeb_report.history.diff import SnapshotDiff
+from codeb_report.history.summary import summary_lines
+from codeb_report.render import escape
+from codeb_report.render.diff_view import DiffView, diff_view
+
+DIFF_FORMATS = ("md", "html", "pdf", "json")
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+_CSS = """
+@page { size: A4; margin: 16mm 14mm; }
+body { font-family: "NanumGothic", "Noto Sans CJK KR", sans-serif; font-size: 10pt;
+       line-height: 1.45; color: #222; }
+h1 { font-size: 17pt; border-bottom: 2px solid #333; padding-bottom: 4px; }
+h2 { font-size: 13pt; margin-top: 16px; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
+th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #eef1f5; }
+code { font-family: "NanumGothicCoding", monospace; }
+"""
+
+
+@cache
+def _env() -> jinja2.Environment:
+    folder = next(
+        c
+        for c in (_PACKAGE / "templates", _PACKAGE.parent / "templates")
+        if (c / "diff.md.j2").is_file()
+    )
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=False,
+        finalize=escape.finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(code=escape.code, spans=escape.spans, md=escape.md)
+    return env
+
+
+def diff_markdown(view: DiffView) -> str:
+    return _env().get_template("diff.md.j2").render(diff_view=view)
+
+
+def diff_html(view: DiffView) -> str:
+    import markdown
+
+    body = markdown.markdown(diff_markdown(view), extensions=["tables"])
+    return (
+        '<!DOCTYPE html>\n<html lang="ko"><head><meta charset="utf-8">'
+        f"<title>CodeB 서버 변경 사항 리포트</title><style>{_CSS}</style></head>"
+        f"<body>\n{body}\n</body></html>\n"
+    )
+
+
+def diff_pdf(view: DiffView) -> bytes:
+    import weasyprint
+
+    return weasyprint.HTML(string=diff_html(view)).write_pdf()
+
+
+def diff_json(diff: SnapshotDiff) -> str:
+    data = {"changed": diff.changed, "summary": summary_lines(diff)}
+    data.update(diff.model_dump(mode="json"))
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_diff(diff: SnapshotDiff, fmt: str) -> bytes:
+    """The report of ``diff`` in ``fmt`` (one of DIFF_FORMATS), as bytes to write."""
+    if fmt == "json":
+        return diff_json(diff).encode()
+    view = diff_view(diff)
+    if fmt == "pdf":
+        return diff_pdf(view)
+    text = diff_html(view) if fmt == "html" else diff_markdown(view)
+    return text.encode()
