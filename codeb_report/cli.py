@@ -7,7 +7,7 @@ that ``codeb-report --help`` stays quick.
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -40,24 +40,56 @@ def cli() -> None:
     """
 
 
+def fleet_options(func):
+    """--config, --accept-new, -q and -v: shared by collect and run."""
+    func = click.option("-v", "--verbose", count=True,
+                        help="Print every step of every server with its time.")(func)
+    func = click.option("-q", "--quiet", count=True,
+                        help="Less progress: terminal: failures only; cron: nothing.")(func)
+    func = click.option("--accept-new", is_flag=True,
+                        help="Record unknown host keys in known_hosts (changed keys are "
+                             "still refused), like ssh's StrictHostKeyChecking=accept-new.")(func)
+    func = click.option("-c", "--config", "config_path",
+                        type=click.Path(dir_okay=False, path_type=Path),
+                        help="Fleet configuration (TOML): collect its servers over SSH.")(func)
+    return func
+
+
+def load_fleet(config_path: Path | None):
+    from codeb_report.config import load_config
+
+    return None if config_path is None else load_config(config_path)
+
+
 @cli.command(context_settings=CONTEXT)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the snapshot here instead of stdout.")
-def collect(output: Path | None) -> None:
-    """Collect the local machine into a snapshot (JSON).
+@fleet_options
+def collect(output: Path | None, config_path: Path | None, accept_new: bool, quiet: int,
+            verbose: int) -> None:
+    """Collect the local machine, or with --config every server over SSH, into a snapshot.
+
+    Exit code 4: some servers or probes failed; 5: no server could be collected (the
+    snapshot, with the reasons, is written all the same).
 
     \b
     Example:
       codeb-report collect -o snapshot.json
+      codeb-report collect --config fleet.toml -o fleet.json
     """
     from codeb_report.pipeline import collect_snapshot
     from codeb_report.snapshot import dumps, save
 
-    snapshot = collect_snapshot()
+    config = load_fleet(config_path)
+    snapshot = collect_snapshot(config, accept_new=accept_new, verbosity=verbose - quiet)
     if output is None:
         click.echo(dumps(snapshot), nl=False)
     else:
         save(snapshot, output)
+    if config is not None:
+        from codeb_report.collect.fleet import collection_exit
+
+        sys.exit(int(collection_exit(snapshot)))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -84,21 +116,78 @@ def render(snapshot: Path, formats: str, out_dir: Path) -> None:
 @click.option("--output-root", type=click.Path(file_okay=False, path_type=Path),
               default=Path("output"), show_default=True,
               help="Reports land in OUTPUT_ROOT/YYYY-MM-DD/.")
-def run(output_root: Path) -> None:
+@fleet_options
+def run(output_root: Path, config_path: Path | None, accept_new: bool, quiet: int,
+        verbose: int) -> None:
     """Collect, analyse and write snapshot.json and report.md/html/pdf for today.
+
+    Without --config this machine is reported; with it, every server of the file.
+    Exit code 4: some servers or probes failed; 5: no server could be collected.
 
     \b
     Example:
-      codeb-report run --output-root /var/lib/codeb-report/output
+      codeb-report run --config /etc/codeb-report.toml --output-root /var/lib/codeb-report/output
     """
     from codeb_report.pipeline import collect_snapshot, render_snapshot
     from codeb_report.snapshot import save
 
-    snapshot = collect_snapshot()
-    day_dir = output_root / date.today().isoformat()
+    config = load_fleet(config_path)
+    snapshot = collect_snapshot(config, accept_new=accept_new, verbosity=verbose - quiet)
+    today = datetime.now(config.report.zone()).date() if config else date.today()
+    day_dir = output_root / today.isoformat()
     save(snapshot, day_dir / "snapshot.json")
-    for path in render_snapshot(snapshot, list(FORMATS), day_dir):
+    thresholds = config.report.thresholds if config else None
+    for path in render_snapshot(snapshot, list(FORMATS), day_dir, thresholds):
         click.echo(str(path))
+    if config is not None:
+        from codeb_report.collect.fleet import collection_exit
+
+        sys.exit(int(collection_exit(snapshot)))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path),
+                default=Path("codeb-report.toml"))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def init(path: Path, force: bool) -> None:
+    """Write a commented example configuration to PATH (default codeb-report.toml).
+
+    \b
+    Example:
+      codeb-report init /etc/codeb-report.toml && codeb-report check-config /etc/codeb-report.toml
+    """
+    from codeb_report.atomic import write_text_atomic
+    from codeb_report.config import example_config
+
+    if path.exists() and not force:
+        raise UserError(f"{path}: already exists (use --force to overwrite)")
+    try:
+        write_text_atomic(path, example_config())
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    click.echo(f"{path}: written; edit the servers, then: codeb-report check-config {path}")
+
+
+@cli.command("check-config", context_settings=CONTEXT)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def check_config(path: Path) -> None:
+    """Validate a configuration file; errors name the file and the field (exit code 3).
+
+    Nothing is connected to: this reads the file and the password sources it names.
+
+    \b
+    Example:
+      codeb-report check-config fleet.toml
+    """
+    from codeb_report.config import load_config, secret_problems
+
+    config = load_config(path)
+    problems = secret_problems(config)
+    if problems:
+        extra = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UserError(f"{path}: {problems[0]}{extra}")
+    names = ", ".join(s.name for s in config.servers)
+    click.echo(f"{path}: ok, {len(config.servers)} servers ({names})")
 
 
 def main() -> None:

@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codeb_report.snapshot import Snapshot
 
+if TYPE_CHECKING:
+    from codeb_report.analysis.thresholds import Thresholds
+    from codeb_report.config import Config, ServerConfig
+    from codeb_report.probes.base import Probe
 
-def collect_snapshot() -> Snapshot:
-    from codeb_report.collect.local import collect_local
+
+def collect_snapshot(config: Config | None = None, *, accept_new: bool = False,
+                     verbosity: int = 0) -> Snapshot:
+    """This machine without a configuration; else every configured server over SSH."""
     from codeb_report.probes import default_probes
 
-    return collect_local(default_probes())
+    if config is None:
+        from codeb_report.collect.local import collect_local
+
+        return collect_local(default_probes())
+    from codeb_report.collect.fleet import collect_fleet
+    from codeb_report.progress import Progress
+
+    progress = Progress([s.name for s in config.servers], verbosity=verbosity)
+    return collect_fleet(config, probes_for, accept_new=accept_new, progress=progress)
 
 
-def render_snapshot(snapshot: Snapshot, formats: list[str], out_dir: Path) -> list[Path]:
+def probes_for(config: Config, server: ServerConfig) -> Sequence[Probe]:
+    """The same probes as a local collection, plus those the server's role asks for."""
+    from codeb_report.probes import default_probes
+
+    return default_probes()
+
+
+def render_snapshot(snapshot: Snapshot, formats: list[str], out_dir: Path,
+                    thresholds: Thresholds | None = None) -> list[Path]:
     from codeb_report.analysis import analyse
     from codeb_report.render import render_report
 
-    return render_report(snapshot, analyse(snapshot), formats, out_dir)
+    return render_report(snapshot, analyse(snapshot, thresholds), formats, out_dir)

@@ -1,0 +1,196 @@
+"""The fleet configuration: a TOML file naming the servers, how to reach them and the report.
+
+Every section is a pydantic model with unknown keys forbidden, so a typo is an error that
+names the field (``fleet.toml: servers[n2].port: Input should be a valid integer``)
+instead of a silently ignored setting. To add a section, define its model and add one
+field to ``Config``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from codeb_report.analysis.thresholds import Thresholds
+from codeb_report.errors import ConfigError
+from codeb_report.probes.stack.settings import StackSettings
+
+DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Seconds = Annotated[float, Field(gt=0)]
+
+
+class ServerConfig(Section):
+    """One server. Unset port, user, identity file and jump come from ``~/.ssh/config``."""
+
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    host: Annotated[str, Field(min_length=1)]
+    port: Port | None = None
+    user: str | None = None
+    role: str = "server"
+    identity_file: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    # Wrap the probes in `sudo -n`: sudo must allow it without a password (NOPASSWD).
+    sudo: bool = False
+    # A server name from this file, or an ssh ProxyJump spec: [user@]host[:port][,...]
+    jump: str | None = None
+
+
+class SSHSettings(Section):
+    parallel: Annotated[int, Field(ge=1, le=256)] = 16
+    connect_timeout: Seconds = 10.0
+    # Everything for one server (connect, retries, probes) must finish within this.
+    deadline: Seconds = 120.0
+    # Attempts for connections dropped before the SSH banner (sshd MaxStartups).
+    connect_attempts: Annotated[int, Field(ge=1, le=20)] = 6
+    # Read, and where --accept-new records new host keys.
+    known_hosts: str = "~/.ssh/known_hosts"
+    # Read as well: /etc/ssh/ssh_known_hosts is always read when it exists.
+    extra_known_hosts: list[str] = Field(default_factory=list)
+    config_file: str = "~/.ssh/config"
+    use_agent: bool = True
+
+
+class ReportSettings(Section):
+    title: str = DEFAULT_TITLE
+    timezone: str = "Asia/Seoul"
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Seoul)") from None
+        return value
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Descriptions(Section):
+    """What the report's reader is told a port, unit or container is."""
+
+    ports: dict[Port, str] = Field(default_factory=dict)
+    units: dict[str, str] = Field(default_factory=dict)
+    containers: dict[str, str] = Field(default_factory=dict)
+
+
+class RoleSettings(StackSettings):
+    """What servers of one role run and keep (the stack probes' settings), and its label."""
+
+    label: str | None = None  # shown in the report, e.g. "App Server"
+
+
+class Config(Section):
+    report: ReportSettings = Field(default_factory=ReportSettings)
+    ssh: SSHSettings = Field(default_factory=SSHSettings)
+    servers: list[ServerConfig] = Field(min_length=1)
+    descriptions: Descriptions = Field(default_factory=Descriptions)
+    roles: dict[str, RoleSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Config:
+        seen: set[str] = set()
+        for server in self.servers:
+            if server.name in seen:
+                raise ValueError(f"servers: name {server.name!r} is used twice")
+            seen.add(server.name)
+        for server in self.servers:
+            if server.jump == server.name:
+                raise ValueError(f"servers[{server.name}].jump: a server cannot jump via itself")
+        return self
+
+    def server(self, name: str) -> ServerConfig | None:
+        return next((s for s in self.servers if s.name == name), None)
+
+    def role(self, server: ServerConfig) -> RoleSettings:
+        return self.roles.get(server.role, RoleSettings())
+
+    def role_label(self, server: ServerConfig) -> str:
+        return self.role(server).label or server.role
+
+
+def expand(path: str) -> Path:
+    return Path(path).expanduser()
+
+
+def _field_path(loc: tuple[Any, ...], data: Any) -> str:
+    """``('servers', 1, 'port')`` -> ``servers[n2].port``, naming list items by their name."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            label = str(item)
+            if isinstance(node, list) and 0 <= item < len(node) and isinstance(node[item], dict):
+                label = str(node[item].get("name", item))
+            parts[-1:] = [f"{parts[-1]}[{label}]"] if parts else [f"[{label}]"]
+        else:
+            parts.append(str(item))
+        try:
+            node = node[item]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return ".".join(parts)
+
+
+_VALUE_ERROR = re.compile(r"^(Value error|Assertion failed), ")
+
+
+def parse_config(text: str, source: str) -> Config:
+    """Validate TOML text; errors are one line naming ``source`` and the field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        message = _VALUE_ERROR.sub("", err["msg"])
+        field = _field_path(tuple(err["loc"]), data)
+        if err["type"] == "missing":
+            message = "missing (required)"
+        elif err["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling)"
+        where = f"{field}: " if field else ""
+        extra = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise ConfigError(f"{source}: {where}{message}{extra}") from None
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_config(text, str(path))
+
+
+def secret_problems(config: Config) -> list[str]:
+    """Password sources that cannot be read now, each naming its field."""
+    return [
+        f"roles.{name}.{problem}"
+        for name, role in config.roles.items()
+        for problem in role.secret_problems()
+    ]
+
+
+def example_config() -> str:
+    """The commented configuration ``codeb-report init`` writes."""
+    return resources.files("codeb_report").joinpath("config_example.toml").read_text("utf-8")

@@ -1,0 +1,5 @@
+"""Shared fixtures: real servers on 127.0.0.1 live in tests/servers/, one module each."""
+
+from servers.postgres import postgres_server  # noqa: F401  (fixture)
+from servers.redis import redis_server  # noqa: F401  (fixture)
+from servers.sshd import sshd_factory  # noqa: F401  (fixture)
