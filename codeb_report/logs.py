@@ -1,0 +1,139 @@
+"""The run's event log: one line per event, to stderr and to the day's ``run.log``.
+
+A line reads ``2025-12-20T03:00:04+09:00 WARNING n4 backup folder is empty``: time in the
+report's time zone, level, the server the event concerns (``-`` for the run as a whole),
+then the message. Newlines inside a message are escaped so ``grep`` and log shippers see
+one event per line.
+
+Every secret codeb-report reads (SMTP and database passwords) is registered here with
+``register_secret`` the moment it is read; a filter on every handler replaces it, and its
+base64 form as SMTP AUTH would send it, with ``***`` before anything is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any, TextIO
+
+LOGGER = "codeb_report"
+NO_SERVER = "-"
+REDACTED = "***"
+
+_secrets: set[str] = set()
+
+
+def get_logger(name: str | None = None) -> logging.Logger:
+    """The package's logger (or a child of it): every handler set up here receives it."""
+    return logging.getLogger(f"{LOGGER}.{name}" if name else LOGGER)
+
+
+class ServerLog(logging.LoggerAdapter):
+    """A logger whose lines name one server: ``ServerLog(log, "n1").warning("...")``."""
+
+    def __init__(self, logger: logging.Logger, server: str) -> None:
+        super().__init__(logger, {"server": server})
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        kwargs.setdefault("extra", {})["server"] = self.extra["server"]  # type: ignore[index]
+        return msg, kwargs
+
+
+def register_secret(value: str | None) -> None:
+    """Never let ``value`` reach a log line. Call it wherever a secret is read."""
+    if not value:
+        return
+    _secrets.add(value)
+    _secrets.add(base64.b64encode(value.encode()).decode())
+
+
+def forget_secrets() -> None:
+    _secrets.clear()
+
+
+def redact(text: str) -> str:
+    # Longest first, so a secret that contains another is replaced whole.
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Renders the message, replaces known secrets and stores the result as the message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            message = f"{message}: {type(exc).__name__}: {exc}"
+            record.exc_info = None
+            record.exc_text = None
+        record.msg = redact(message)
+        record.args = None
+        if not hasattr(record, "server"):
+            record.server = NO_SERVER
+        return True
+
+
+class LineFormatter(logging.Formatter):
+    """``TIME LEVEL SERVER MESSAGE`` on a single line."""
+
+    def __init__(self, zone: tzinfo | None = None) -> None:
+        super().__init__()
+        self.zone = zone
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created, self.zone).astimezone(self.zone)
+        message = record.getMessage().replace("\r", "\\r").replace("\n", "\\n")
+        server = getattr(record, "server", NO_SERVER)
+        return f"{when.isoformat(timespec='seconds')} {record.levelname} {server} {message}"
+
+
+def _handler(handler: logging.Handler, level: int, zone: tzinfo | None) -> logging.Handler:
+    handler.setLevel(level)
+    handler.setFormatter(LineFormatter(zone))
+    handler.addFilter(RedactSecrets())
+    return handler
+
+
+def default_stderr_level(stream: TextIO | None = None) -> int:
+    """Everything on a terminal; under cron or systemd only warnings and errors.
+
+    The day's run.log always gets everything, so a quiet night mails nothing from cron.
+    """
+    stream = stream or sys.stderr
+    return logging.INFO if stream.isatty() else logging.WARNING
+
+
+def setup_stderr(level: int | None = None, zone: tzinfo | None = None) -> logging.Handler:
+    """Send the package's events to stderr; call once per process (the CLI does)."""
+    logger = get_logger()
+    logger.setLevel(logging.DEBUG)
+    for old in [h for h in logger.handlers if getattr(h, "_codeb_stderr", False)]:
+        logger.removeHandler(old)
+    level = default_stderr_level() if level is None else level
+    handler = _handler(logging.StreamHandler(sys.stderr), level, zone)
+    handler._codeb_stderr = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    return handler
+
+
+@contextmanager
+def run_log(path: Path, zone: tzinfo | None = None) -> Iterator[logging.Handler]:
+    """Append the package's events at INFO and above to ``path`` while the block runs."""
+    logger = get_logger()
+    logger.setLevel(logging.DEBUG)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = _handler(logging.FileHandler(path, encoding="utf-8"), logging.INFO, zone)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        handler.close()

@@ -1,0 +1,53 @@
+"""Mail a day's report folder: build the message from its PDF, then send it or file it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+from email import policy
+from pathlib import Path
+
+from codeb_report.analysis.model import Analysis
+from codeb_report.atomic import write_bytes_atomic
+from codeb_report.logs import get_logger
+from codeb_report.mail.message import build_message
+from codeb_report.mail.settings import MailError, MailSettings
+from codeb_report.snapshot import Snapshot
+
+PDF_FILE = "report.pdf"
+EML_FILE = "report.eml"
+
+log = get_logger("mail")
+
+
+def mail_report(
+    settings: MailSettings,
+    folder: Path,
+    snapshot: Snapshot,
+    analysis: Analysis,
+    day: date,
+    dry_run: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Path | None:
+    """Send ``folder/report.pdf``; with ``dry_run`` write ``folder/report.eml`` instead."""
+    pdf_path = folder / PDF_FILE
+    try:
+        pdf = pdf_path.read_bytes()
+    except OSError as exc:
+        log.error("mail: %s: %s", pdf_path, exc.strerror)
+        raise MailError(f"{pdf_path}: {exc.strerror}") from None
+    msg = build_message(settings, snapshot, analysis, pdf, day)
+    if dry_run:
+        eml = folder / EML_FILE
+        write_bytes_atomic(eml, msg.as_bytes(policy=policy.SMTP))
+        log.info("mail: dry run, message written to %s (not sent)", eml)
+        return eml
+    from codeb_report.mail.smtp import send
+
+    try:
+        send(settings, msg, sleep=sleep)
+    except MailError as exc:
+        log.error("%s; the report stays in %s", exc.format_message(), folder)
+        raise
+    return None

@@ -1,0 +1,147 @@
+"""The ``[mail]`` section: where the report is mailed and how the SMTP login is found.
+
+    [mail]
+    host = "smtp.example.com"
+    security = "starttls"          # or "tls" (implicit, port 465); "plain" needs allow_plain
+    username = "report@example.com"
+    password_env = "CODEB_SMTP_PASSWORD"   # or password_file = "/etc/codeb-report/smtp-password"
+    sender = "CodeB 리포트 <report@example.com>"
+    to = ["cto@example.com", "ops@example.com"]
+
+The password itself never appears in the file: it is read from the named environment
+variable or file when the mail is sent, and registered with the log's redaction filter.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from email.utils import getaddresses, parseaddr
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from codeb_report.errors import ConfigError, Exit, UserError
+from codeb_report.logs import register_secret
+
+DEFAULT_PORTS = {"starttls": 587, "tls": 465, "plain": 25}
+
+
+class MailError(UserError):
+    """The report is on disk but the mail did not go out."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, Exit.MAIL)
+
+
+def _address(value: str) -> str:
+    _name, addr = parseaddr(value)
+    if not addr or "@" not in addr or " " in addr or addr.startswith("@") or addr.endswith("@"):
+        raise ValueError(f"{value!r} is not a mail address")
+    return value
+
+
+class MailSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: Annotated[str, Field(min_length=1)]
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    security: Literal["starttls", "tls", "plain"] = "starttls"
+    # Plain SMTP sends the login and the report unencrypted: only on explicit request.
+    allow_plain: bool = False
+    username: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
+    sender: str
+    to: Annotated[list[str], Field(min_length=1)]
+    cc: list[str] = Field(default_factory=list)
+    # CA bundle to verify the server against instead of the system's (a private CA).
+    ca_file: str | None = None
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    attempts: Annotated[int, Field(ge=1, le=10)] = 4
+    # Seconds before the first retry; doubled for each further one.
+    retry_delay: Annotated[float, Field(ge=0)] = 10.0
+    subject_prefix: str = "[CodeB]"
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        return _address(value)
+
+    @field_validator("to", "cc")
+    @classmethod
+    def _recipients(cls, value: list[str]) -> list[str]:
+        return [_address(v) for v in value]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MailSettings:
+        if self.security == "plain" and not self.allow_plain:
+            raise ValueError(
+                'security = "plain" sends the password and the report unencrypted; '
+                "set allow_plain = true to allow it"
+            )
+        if self.password_env and self.password_file:
+            raise ValueError("set password_env or password_file, not both")
+        if self.username and not (self.password_env or self.password_file):
+            raise ValueError("username is set: also set password_env or password_file")
+        return self
+
+    @property
+    def smtp_port(self) -> int:
+        return self.port or DEFAULT_PORTS[self.security]
+
+    @property
+    def envelope_sender(self) -> str:
+        return parseaddr(self.sender)[1]
+
+    @property
+    def envelope_recipients(self) -> list[str]:
+        return [addr for _, addr in getaddresses([*self.to, *self.cc])]
+
+    def password(self) -> str | None:
+        """Read the login password now; it goes on the redaction list before it is returned."""
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if not value:
+                raise MailError(
+                    f"mail.password_env: environment variable {self.password_env} is not set"
+                )
+        elif self.password_file:
+            path = Path(self.password_file).expanduser()
+            try:
+                value = path.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise MailError(f"mail.password_file: {path}: {exc.strerror}") from None
+            if not value:
+                raise MailError(f"mail.password_file: {path} is empty")
+        else:
+            return None
+        register_secret(value)
+        return value
+
+
+def load_mail_settings(path: Path) -> MailSettings:
+    """The ``[mail]`` table of a TOML file; errors name the file and the field in one line."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    section = data.get("mail")
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: mail: missing (required to send the report)")
+    try:
+        return MailSettings.model_validate(section)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in ("mail", *err["loc"]))
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            message = "missing (required)"
+        elif err["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling)"
+        raise ConfigError(f"{path}: {field}: {message}") from None

@@ -1,0 +1,1 @@
+"""The nightly job: one locked run into a dated folder, then the mail."""

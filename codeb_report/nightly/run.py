@@ -1,0 +1,145 @@
+"""``codeb-report run``: lock, collect, analyse, render into staging, publish, prune, mail.
+
+The stages are handed in as functions so the CLI decides how to collect (this machine or
+the configured fleet) and with which thresholds to analyse, and tests can slow a stage
+down to kill the run in the middle of it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from codeb_report.analysis.model import Analysis
+from codeb_report.errors import Exit
+from codeb_report.lock import run_lock
+from codeb_report.logs import ServerLog, get_logger, run_log
+from codeb_report.mail.settings import MailError, MailSettings
+from codeb_report.outputdir import DEFAULT_TIMEZONE, OutputRoot, today
+from codeb_report.snapshot import ProbeStatus, Snapshot, save
+
+SNAPSHOT_FILE = "snapshot.json"
+RUN_LOG = "run.log"
+FORMATS = ["md", "html", "pdf"]
+
+Collect = Callable[[], Snapshot]
+Analyse = Callable[[Snapshot], Analysis]
+Render = Callable[[Snapshot, Analysis, list[str], Path], list[Path]]
+
+log = get_logger("run")
+
+
+@dataclass
+class NightlyOptions:
+    output_root: Path
+    timezone: str = DEFAULT_TIMEZONE
+    keep_days: int | None = None
+    mail: MailSettings | None = None  # set: mail the PDF once the day's folder is in place
+    dry_run: bool = False  # with mail: write report.eml instead of sending
+
+
+def outcome(snapshot: Snapshot) -> Exit:
+    """OK, PARTIAL (some server or probe failed) or FAILED (no server collected)."""
+    reachable = [s for s in snapshot.servers if s.reachable]
+    if not reachable:
+        return Exit.FAILED
+    failed_probe = any(p.status == ProbeStatus.FAILED for s in reachable for p in s.probes)
+    if len(reachable) < len(snapshot.servers) or failed_probe:
+        return Exit.PARTIAL
+    return Exit.OK
+
+
+def log_collection(snapshot: Snapshot) -> None:
+    for server in snapshot.servers:
+        slog = ServerLog(log, server.name)
+        if not server.reachable:
+            slog.error("unreachable: %s", server.error or "no reason recorded")
+            continue
+        counts = {status: 0 for status in ProbeStatus}
+        for probe in server.probes:
+            counts[probe.status] += 1
+            if probe.status == ProbeStatus.FAILED:
+                slog.warning("probe %s failed: %s", probe.probe, probe.reason)
+        slog.info(
+            "collected: %d probes ok, %d skipped, %d failed",
+            counts[ProbeStatus.OK],
+            counts[ProbeStatus.SKIPPED],
+            counts[ProbeStatus.FAILED],
+        )
+
+
+def _produce(
+    staging: Path, collect: Collect, analyse: Analyse, render: Render
+) -> tuple[Snapshot, Analysis]:
+    snapshot = collect()
+    log_collection(snapshot)
+    save(snapshot, staging / SNAPSHOT_FILE)
+    analysis = analyse(snapshot)
+    written = render(snapshot, analysis, FORMATS, staging)
+    log.info("rendered %s", ", ".join(p.name for p in written))
+    return snapshot, analysis
+
+
+def run_nightly(
+    options: NightlyOptions,
+    collect: Collect,
+    analyse: Analyse,
+    render: Render,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Exit:
+    """One run; returns its exit code. Raises ``Locked`` if another run is going on."""
+    root = OutputRoot(options.output_root)
+    zone = ZoneInfo(options.timezone)
+    with run_lock(root.lock_path):
+        day = today(options.timezone)
+        stale = root.clean_stale()
+        staging = root.stage(day)
+        with run_log(staging / RUN_LOG, zone):
+            log.info("run started for %s", root.day_dir(day))
+            for path in stale:
+                log.info("removed %s, left by an interrupted run", path.name)
+            try:
+                snapshot, analysis = _produce(staging, collect, analyse, render)
+            except BaseException as exc:
+                kept = root.keep_failed(staging, day)
+                log.error(
+                    "run failed, %s left as it was; partial output and log in %s: %s",
+                    root.day_dir(day),
+                    kept,
+                    getattr(exc, "message", None) or repr(exc),
+                )
+                raise
+            folder = root.publish(staging, day)
+            log.info("published %s", folder)
+            if options.keep_days is not None:
+                for removed in root.prune(options.keep_days, day):
+                    log.info("removed %s (older than %d days)", removed.name, options.keep_days)
+            code = outcome(snapshot)
+            if options.mail is not None:
+                code = _mail(options, folder, snapshot, analysis, day, code, sleep)
+            log.info("run finished, exit code %d", code)
+            return code
+
+
+def _mail(
+    options: NightlyOptions,
+    folder: Path,
+    snapshot: Snapshot,
+    analysis: Analysis,
+    day: date,
+    code: Exit,
+    sleep: Callable[[float], None],
+) -> Exit:
+    from codeb_report.mail.deliver import mail_report
+
+    assert options.mail is not None
+    try:
+        mail_report(options.mail, folder, snapshot, analysis, day, options.dry_run, sleep)
+    except MailError:
+        # A fleet nobody could collect says more than a lost mail; both leave the report.
+        return code if code == Exit.FAILED else Exit.MAIL
+    return code
