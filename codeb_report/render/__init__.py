@@ -1,0 +1,58 @@
+"""Rendering: the report in Markdown, HTML and PDF, one small module per format.
+
+All formats come from one template set: ``templates/report.md.j2`` holds the wording, the
+HTML is that Markdown converted and wrapped in ``report.html.j2`` with ``report.css``, and
+the PDF is WeasyPrint's print of that page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from codeb_report.analysis.model import Analysis
+from codeb_report.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from codeb_report.render.base import ReportFormat
+
+
+def available_formats() -> dict[str, type[ReportFormat]]:
+    from codeb_report.render.html import HtmlFormat
+    from codeb_report.render.md import MarkdownFormat
+    from codeb_report.render.pdf import PdfFormat
+
+    return {f.name: f for f in (MarkdownFormat, HtmlFormat, PdfFormat)}
+
+
+def render_report(
+    snapshot: Snapshot, analysis: Analysis, formats: list[str], out_dir: Path
+) -> list[Path]:
+    """Write ``report.<format>`` for each format into ``out_dir``; return the paths written.
+
+    Every file is rendered in memory first and written atomically, so a failure leaves
+    earlier reports in place and never a half-written file.
+    """
+    from codeb_report.atomic import write_bytes_atomic
+    from codeb_report.errors import OutputError
+    from codeb_report.render.base import Report
+
+    known = available_formats()
+    unknown = [f for f in formats if f not in known]
+    if unknown:
+        raise OutputError(f"unknown report format: {', '.join(unknown)}")
+    report = Report(snapshot, analysis)
+    written = []
+    for name in dict.fromkeys(formats):
+        fmt = known[name]()
+        path = out_dir / fmt.filename
+        try:
+            data = fmt.render(report)
+        except Exception as exc:
+            raise OutputError(f"{path}: cannot render {name}: {exc}") from exc
+        try:
+            write_bytes_atomic(path, data)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        written.append(path)
+    return written

@@ -1,0 +1,50 @@
+"""The report as one self-contained HTML page: the Markdown converted, wrapped with print CSS."""
+
+from __future__ import annotations
+
+import markdown
+from markupsafe import Markup
+
+from codeb_report.render.base import Report, ReportFormat
+from codeb_report.render.templates import html_env, templates_dir
+
+
+def markdown_to_html(text: str) -> str:
+    """Convert the report's Markdown; raw HTML is never passed through, only printed.
+
+    The Markdown template escapes collected text already; dropping python-markdown's raw
+    HTML handling as well means no ``<tag>`` in the source can ever become an element.
+    """
+    converter = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+    converter.preprocessors.deregister("html_block")
+    converter.inlinePatterns.deregister("html")
+    return converter.convert(text)
+
+
+def title_of(text: str) -> str:
+    first = text.lstrip().splitlines()[0] if text.strip() else ""
+    return first.removeprefix("# ").strip() if first.startswith("# ") else "codeb-report"
+
+
+def page(report: Report, body: str) -> str:
+    """The complete page around a body; the PDF passes its own variant of the body."""
+    css = (templates_dir() / "report.css").read_text(encoding="utf-8")
+    return (
+        html_env()
+        .get_template("report.html.j2")
+        .render(
+            title=title_of(report.markdown),
+            date=report.view.date,
+            version=report.view.version,
+            css=Markup(css),
+            body=Markup(body),
+        )
+    )
+
+
+class HtmlFormat(ReportFormat):
+    name = "html"
+    filename = "report.html"
+
+    def render(self, report: Report) -> bytes:
+        return page(report, report.html_body).encode("utf-8")

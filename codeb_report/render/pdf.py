@@ -1,0 +1,73 @@
+"""The report as an A4 PDF, printed by WeasyPrint from the HTML page.
+
+WeasyPrint is imported here only, so the CLI's other paths stay quick.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codeb_report.render.base import Report, ReportFormat
+from codeb_report.render.html import page
+from codeb_report.render.templates import templates_dir
+
+if TYPE_CHECKING:
+    from weasyprint.urls import URLFetcher
+
+_HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3"
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
+_HANGUL_WORD = re.compile(rf"[^\s<]*[{_HANGUL}][^\s<]*")
+
+
+def keep_hangul_words(body: str) -> str:
+    """Wrap each word holding Hangul in a no-wrap span.
+
+    WeasyPrint ignores ``word-break: keep-all`` and would break Korean lines inside a
+    word ("의미합니/다"); lines may still break between the wrapped words.
+    """
+
+    def text(match: re.Match[str]) -> str:
+        if match.group(1):
+            return match.group(1)
+        return _HANGUL_WORD.sub(lambda w: f'<span class="nw">{w.group()}</span>', match.group(2))
+
+    return _TAG_OR_TEXT.sub(text, body)
+
+
+def local_fetcher(root: Path) -> URLFetcher:
+    """A URL fetcher that serves files below ``root`` and refuses everything else."""
+    from weasyprint.urls import URLFetcher
+
+    base = root.resolve()
+
+    class TemplatesOnly(URLFetcher):
+        def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
+            if url.startswith("file:"):
+                from urllib.request import url2pathname
+
+                path = Path(url2pathname(url.split("?")[0].removeprefix("file:"))).resolve()
+                if path.is_relative_to(base):
+                    return super().fetch(url, headers)
+            raise ValueError(f"codeb-report fetches nothing outside its templates: {url}")
+
+    return TemplatesOnly(allowed_protocols=["file"])
+
+
+def html_to_pdf(html: str) -> bytes:
+    import weasyprint
+
+    root = templates_dir()
+    document = weasyprint.HTML(
+        string=html, base_url=root.as_uri() + "/", url_fetcher=local_fetcher(root)
+    )
+    return document.write_pdf()
+
+
+class PdfFormat(ReportFormat):
+    name = "pdf"
+    filename = "report.pdf"
+
+    def render(self, report: Report) -> bytes:
+        return html_to_pdf(page(report, keep_hangul_words(report.html_body)))

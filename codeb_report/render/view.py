@@ -1,0 +1,339 @@
+"""The report's rows: snapshot facts joined with the analysis' judgements, ready to print.
+
+Templates only lay these out; deciding what a row holds (which ports belong to which
+container, how long a container has been up) happens here, once for every format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from codeb_report import __version__, units
+from codeb_report.analysis.model import (
+    Analysis,
+    Finding,
+    Level,
+    Priority,
+    ServerAnalysis,
+    Status,
+)
+from codeb_report.snapshot import (
+    BackupDir,
+    Container,
+    ListeningPort,
+    ProbeOutcome,
+    ProbeStatus,
+    Server,
+    Service,
+    Snapshot,
+)
+
+# Ports whose service is known without asking the process; shown when nothing better is.
+WELL_KNOWN_PORTS = {
+    22: "SSH",
+    25: "SMTP",
+    53: "DNS",
+    80: "HTTP",
+    443: "HTTPS",
+    3306: "MySQL",
+    5432: "PostgreSQL",
+    6379: "Redis",
+    9090: "Prometheus",
+    9100: "node_exporter",
+}
+
+# Which probes feed which section, so a skipped probe is reported where its rows would be.
+SECTION_PROBES = {
+    "system": ("system", "memory", "filesystems", "disk"),
+    "containers": ("containers", "docker", "podman"),
+    "services": ("services", "systemd", "systemctl"),
+    "ports": ("ports", "ss", "listening_ports"),
+    "centrifugo": ("centrifugo",),
+    "databases": ("postgresql", "redis", "databases"),
+    "backups": ("backups", "backup"),
+}
+
+
+@dataclass(frozen=True)
+class ContainerRow:
+    name: str
+    runtime: str
+    ports: str
+    status: Status
+    uptime: str | None
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    unit: str
+    status: Status
+    description: str | None
+
+
+@dataclass(frozen=True)
+class PortRow:
+    port: int
+    addresses: str
+    process: str | None
+    container: str | None
+    service: str | None
+
+
+@dataclass(frozen=True)
+class CentrifugoView:
+    version: str | None
+    go_version: str | None
+    engine: str | None
+    port: int | None
+    status: Status
+    active_for: str | None
+    memory: str | None
+    cpu_time: str | None
+
+
+@dataclass(frozen=True)
+class DatabaseRow:
+    service: str
+    container: str | None
+    runtime: str
+    status: Status
+    auth_required: bool
+    version: str | None
+    details: str | None
+
+
+@dataclass(frozen=True)
+class BackupRow:
+    path: str
+    exists: bool
+    files: int
+    total_size: str
+    newest_file: str | None
+    newest_age: str | None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A probe that was skipped or failed, said where its rows would have been."""
+
+    probe: str
+    failed: bool
+    reason: str | None
+    missing_tool: str | None  # "docker" when the reason is "docker not installed"
+
+
+@dataclass
+class ServerView:
+    server: Server
+    analysis: ServerAnalysis
+    hostname: str
+    location: str  # address, or host when no address is known
+    containers: list[ContainerRow] = field(default_factory=list)
+    stopped: list[ContainerRow] = field(default_factory=list)
+    services: list[ServiceRow] = field(default_factory=list)
+    ports: list[PortRow] = field(default_factory=list)
+    centrifugo: CentrifugoView | None = None
+    databases: list[DatabaseRow] = field(default_factory=list)
+    backups: list[BackupRow] = field(default_factory=list)
+    gaps: dict[str, list[Gap]] = field(default_factory=dict)  # by section; "other" for the rest
+
+
+@dataclass
+class ReportView:
+    date: str
+    version: str
+    servers: list[ServerView]
+    analysis: Analysis
+    priorities: list[tuple[Priority, list[Finding]]]
+
+
+def build(snapshot: Snapshot, analysis: Analysis) -> ReportView:
+    judged = {s.name: s for s in analysis.servers}
+    servers = [
+        _server(s, judged.get(s.name) or _unjudged(s), snapshot.collected_at)
+        for s in snapshot.servers
+    ]
+    return ReportView(
+        date=snapshot.collected_at.date().isoformat(),
+        version=__version__,
+        servers=servers,
+        analysis=analysis,
+        priorities=[(p, analysis.by_priority(p)) for p in Priority],
+    )
+
+
+def _unjudged(server: Server) -> ServerAnalysis:
+    """A server the analysis left out still gets its row; its state comes from the snapshot."""
+    level = Level.OK if server.reachable else Level.CRIT
+    return ServerAnalysis(
+        name=server.name,
+        state=Status(level=level, word="Active" if server.reachable else "연결 실패"),
+    )
+
+
+def _server(server: Server, judged: ServerAnalysis, at: datetime) -> ServerView:
+    hostname = server.system.hostname if server.system else server.host
+    view = ServerView(server, judged, hostname, server.address or server.host)
+    if not server.reachable:
+        return view
+    rows = [_container(c, judged, at) for c in server.containers]
+    view.containers = [r for r, c in zip(rows, server.containers, strict=True) if _running(c)]
+    view.stopped = [r for r, c in zip(rows, server.containers, strict=True) if not _running(c)]
+    view.services = [_service(u, judged) for u in server.services]
+    view.ports = _ports(server)
+    view.centrifugo = _centrifugo(server, at)
+    view.databases = _databases(server)
+    view.backups = [_backup(b, at) for b in server.backups]
+    view.gaps = _gaps(server.probes)
+    return view
+
+
+def _running(container: Container) -> bool:
+    return container.state.lower() in ("running", "up")
+
+
+def _container(c: Container, judged: ServerAnalysis, at: datetime) -> ContainerRow:
+    status = judged.container_states.get(c.name) or (
+        Status(level=Level.OK, word="Up")
+        if _running(c)
+        else Status(level=Level.CRIT, word=c.state.capitalize())
+    )
+    ports = ", ".join(
+        f"{p.host_port}→{p.container_port}" if p.host_port else str(p.container_port)
+        for p in c.ports
+    )
+    uptime = _since(c.started_at, at) if _running(c) else None
+    return ContainerRow(c.name, c.runtime, ports, status, uptime)
+
+
+def _service(u: Service, judged: ServerAnalysis) -> ServiceRow:
+    status = judged.service_states.get(u.unit)
+    if status is None:
+        level = {"active": Level.OK, "failed": Level.CRIT}.get(u.active, Level.WARN)
+        status = Status(level=level, word=u.active.capitalize())
+    return ServiceRow(u.unit.removesuffix(".service"), status, u.description)
+
+
+def _ports(server: Server) -> list[PortRow]:
+    """One row per port and process; IPv4 and IPv6 listeners of the same socket share it."""
+    by_container = {p.host_port: c.name for c in server.containers for p in c.ports if p.host_port}
+    centrifugo_port = server.centrifugo.port if server.centrifugo else None
+    grouped: dict[tuple[int, str | None], list[ListeningPort]] = {}
+    for p in server.ports:
+        grouped.setdefault((p.port, p.process), []).append(p)
+    rows = []
+    for (port, process), listeners in sorted(
+        grouped.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+    ):
+        service = "Centrifugo" if port == centrifugo_port else WELL_KNOWN_PORTS.get(port)
+        addresses = ", ".join(dict.fromkeys(p.address for p in listeners))
+        rows.append(PortRow(port, addresses, process, by_container.get(port), service))
+    return rows
+
+
+def _centrifugo(server: Server, at: datetime) -> CentrifugoView | None:
+    c = server.centrifugo
+    if c is None:
+        return None
+    active = (c.active or "").lower()
+    if active == "active":
+        status = Status(level=Level.OK, word="Active")
+    else:
+        status = Status(level=Level.CRIT, word=(c.active or "unknown").capitalize())
+    return CentrifugoView(
+        version=c.version,
+        go_version=c.go_version,
+        engine=c.engine,
+        port=c.port,
+        status=status,
+        active_for=_since(c.active_since, at, units.span) if active == "active" else None,
+        memory=units.size_fine(c.memory_bytes) if c.memory_bytes is not None else None,
+        cpu_time=units.cpu_time(c.cpu_seconds) if c.cpu_seconds is not None else None,
+    )
+
+
+def _databases(server: Server) -> list[DatabaseRow]:
+    rows = []
+    if (pg := server.postgresql) is not None:
+        details = None
+        if pg.databases is not None:
+            details = ", ".join(f"{d.name} ({units.size(d.size)})" for d in pg.databases)
+        rows.append(
+            _db_row("PostgreSQL", pg.running, pg.runtime, pg.container, False, pg.version, details)
+        )
+    if (rd := server.redis) is not None:
+        details = units.size(rd.memory_used) if rd.memory_used is not None else None
+        rows.append(
+            _db_row(
+                "Redis",
+                rd.running,
+                rd.runtime,
+                rd.container,
+                bool(rd.auth_required),
+                rd.version,
+                details,
+            )
+        )
+    return rows
+
+
+def _db_row(
+    service: str,
+    running: bool,
+    runtime: str,
+    container: str | None,
+    auth_required: bool,
+    version: str | None,
+    details: str | None,
+) -> DatabaseRow:
+    status = (
+        Status(level=Level.OK, word="Running")
+        if running
+        else Status(level=Level.CRIT, word="Stopped")
+    )
+    label = "Host" if runtime == "host" else runtime.capitalize()
+    return DatabaseRow(service, container, label, status, auth_required, version, details)
+
+
+def _backup(b: BackupDir, at: datetime) -> BackupRow:
+    return BackupRow(
+        path=b.path,
+        exists=b.exists,
+        files=b.files,
+        total_size=units.size(b.total_size),
+        newest_file=b.newest_file,
+        newest_age=_since(b.newest_mtime, at),
+    )
+
+
+def _since(
+    start: datetime | None, at: datetime, words: Callable[[float], str] = units.duration
+) -> str | None:
+    if start is None:
+        return None
+    return words(max(0.0, (at - start).total_seconds()))
+
+
+def _gaps(outcomes: list[ProbeOutcome]) -> dict[str, list[Gap]]:
+    gaps: dict[str, list[Gap]] = {}
+    for o in outcomes:
+        if o.status == ProbeStatus.OK:
+            continue
+        section = next((s for s, names in SECTION_PROBES.items() if o.probe in names), "other")
+        gaps.setdefault(section, []).append(
+            Gap(o.probe, o.status == ProbeStatus.FAILED, o.reason, _missing_tool(o.reason))
+        )
+    return gaps
+
+
+def _missing_tool(reason: str | None) -> str | None:
+    """``docker not installed`` / ``docker: command not found`` -> ``docker``."""
+    if not reason:
+        return None
+    for marker in (" not installed", ": command not found", " not found"):
+        if reason.endswith(marker):
+            tool = reason.removesuffix(marker).strip()
+            return tool if tool and " " not in tool else None
+    return None
