@@ -23,13 +23,41 @@ if command -v timeout >/dev/null 2>&1; then _cb_timeout=timeout; else _cb_timeou
 """
 
 
-def _probe_block(probe: Probe, token: str) -> str:
+def _secret_slots(probes: Sequence[Probe]) -> list[tuple[Probe, str, str]]:
+    """(probe, variable name, value) in stdin order: slot i is read into ``_cb_secret_i``."""
+    slots = []
+    for probe in probes:
+        for env, value in sorted(probe.secrets().items()):
+            if not env.isidentifier() or not env.isascii():
+                raise ValueError(f"probe {probe.name}: bad secret variable name {env!r}")
+            if "\n" in value or "\r" in value:
+                raise ValueError(f"probe {probe.name}: secret {env} must be a single line")
+            slots.append((probe, env, value))
+    return slots
+
+
+def secrets_input(probes: Sequence[Probe]) -> str | None:
+    """The script's stdin: one secret per line, or None when no probe needs one."""
+    slots = _secret_slots(probes)
+    return "".join(f"{value}\n" for _, _, value in slots) if slots else None
+
+
+def _secrets_preamble(probes: Sequence[Probe]) -> tuple[str, dict[str, str]]:
+    """Shell lines reading the secrets from stdin, and each probe's env assignments."""
+    reads, env = [], {}
+    for index, (probe, name, _) in enumerate(_secret_slots(probes)):
+        reads.append(f"IFS= read -r _cb_secret_{index} || _cb_secret_{index}=\n")
+        env[probe.name] = env.get(probe.name, "") + f'{name}="$_cb_secret_{index}" '
+    return "".join(reads), env
+
+
+def _probe_block(probe: Probe, token: str, env: str = "") -> str:
     name = probe.name
     checks = " || ".join(f"! command -v {shlex.quote(r)} >/dev/null 2>&1" for r in probe.requires)
     missing = " ".join(probe.requires)
     limit = f"${{_cb_timeout:+$_cb_timeout -k 2 {probe.timeout}}}"
     run = (
-        f"{limit} sh -c {shlex.quote(probe.command())} "
+        f"{env}{limit} sh -c {shlex.quote(probe.command())} "
         f'</dev/null 2>"$_cb_tmp/err"; _cb_rc=$?\n'
         f"printf '\\n{token} stderr {name}\\n'; cat \"$_cb_tmp/err\"\n"
         f"printf '\\n{token} end {name} %d\\n' \"$_cb_rc\"\n"
@@ -44,7 +72,8 @@ def _probe_block(probe: Probe, token: str) -> str:
 
 
 def build_script(probes: Sequence[Probe], token: str) -> str:
-    return PREAMBLE + "".join(_probe_block(p, token) for p in probes)
+    reads, env = _secrets_preamble(probes)
+    return reads + PREAMBLE + "".join(_probe_block(p, token, env.get(p.name, "")) for p in probes)
 
 
 def split_output(stdout: str, token: str) -> dict[str, ProbeRun | str]:
@@ -73,7 +102,9 @@ def run_probes(runner: Runner, probes: Sequence[Probe], server: Server, timeout:
     """
     token = "@@codeb-" + secrets.token_hex(8)
     try:
-        result = runner.run(build_script(probes, token), timeout=timeout)
+        result = runner.run(
+            build_script(probes, token), timeout=timeout, stdin=secrets_input(probes)
+        )
         parts = split_output(result.stdout, token)
     except CommandTimeout as exc:
         parts, result = {}, None

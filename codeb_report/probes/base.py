@@ -45,6 +45,14 @@ class Probe(ABC):
     def store(self, server: Server, value: Any) -> None:
         """Put the parsed value into the server's snapshot entry."""
 
+    def secrets(self) -> dict[str, str]:
+        """Environment variables (name -> value) the command needs, e.g. a database password.
+
+        The values reach the server on the script's stdin and are set for this probe's
+        command only: never on a command line (visible in ps), never in the script text.
+        """
+        return {}
+
     def skip_reason(self, run: ProbeRun) -> str | None:
         """A reason to record the probe as skipped rather than failed, or None."""
         return None
