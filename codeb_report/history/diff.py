@@ -19,11 +19,11 @@ from codeb_report.snapshot import ProbeStatus, Server, Snapshot
 
 # Probe names whose failure leaves a section unknown (names used by codeb_report.probes).
 SECTION_PROBES: dict[str, frozenset[str]] = {
-    "memory": frozenset({"memory", "system"}),
-    "disk": frozenset({"filesystems", "disk", "df"}),
-    "containers": frozenset({"docker", "podman", "containers"}),
-    "services": frozenset({"services", "systemd"}),
-    "ports": frozenset({"ports", "listening"}),
+    "memory": frozenset({"memory"}),
+    "disk": frozenset({"filesystems"}),
+    "containers": frozenset({"docker", "podman"}),
+    "services": frozenset({"services"}),
+    "ports": frozenset({"ports"}),
 }
 
 

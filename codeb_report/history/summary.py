@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from codeb_report import units
 from codeb_report.analysis.model import Priority
 from codeb_report.history.diff import (
     ContainerChange,
@@ -44,17 +45,8 @@ ABSENT = "없음"
 
 
 def size(value: int | None) -> str:
-    """Bytes as the report writes them: 1.5GB, 425MB."""
-    if value is None:
-        return "-"
-    amount = float(value)
-    for unit in ("B", "KB", "MB", "GB"):
-        if amount < 1024 or unit == "GB":
-            break
-        amount /= 1024
-    if amount >= 1024:
-        return f"{amount / 1024:.1f}TB"
-    return f"{amount:.0f}{unit}" if amount >= 10 or unit == "B" else f"{amount:.1f}{unit}"
+    """Bytes as the rest of the report writes them (``units.size``): 1.5GB, 425MB."""
+    return "-" if value is None else units.size(value)
 
 
 def when(at: datetime | str | None, tz: datetime | None = None) -> str:

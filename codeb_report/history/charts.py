@@ -1,0 +1,140 @@
+"""Trend charts as SVG, drawn with pygal (imported only when charts are drawn).
+
+pygal over matplotlib: measured here, importing it costs 0.05 s instead of 0.43 s and a
+chart 9 ms instead of 23 ms, which keeps 100 servers within the trends' time budget.
+The text stays SVG text in the NanumGothic family, which WeasyPrint finds by name, so
+Hangul labels print in the PDF.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from codeb_report.history.trends import ServerSeries
+
+FONT = "NanumGothic, 'Noto Sans CJK KR', sans-serif"
+WIDTH, HEIGHT = 520, 250
+# Colour-blind-safe (Okabe–Ito); memory first, then one per filesystem.
+COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+
+
+# WeasyPrint applies pygal's ":hover" rules as if hovered, painting every guide black.
+_HOVER_RULE = re.compile(r"[^{}]*:hover[^{}]*\{[^{}]*\}")
+_STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.DOTALL)
+
+
+@dataclass
+class Chart:
+    title: str
+    svg: str  # an <svg> element, without XML declaration, ready to inline in HTML
+
+
+@cache
+def _style() -> Any:
+    from pygal.style import Style
+
+    return Style(
+        font_family=FONT,
+        background="white",
+        plot_background="white",
+        foreground="#333333",
+        foreground_strong="#111111",
+        foreground_subtle="#dddddd",
+        colors=COLOURS,
+        opacity="1",
+        title_font_size=15,
+        label_font_size=12,
+        major_label_font_size=12,
+        legend_font_size=13,
+        stroke_width=2,
+        guide_stroke_color="#c8c8c8",
+        major_guide_stroke_color="#c8c8c8",
+        guide_stroke_dasharray="3,3",
+        major_guide_stroke_dasharray="3,3",
+    )
+
+
+def _labels(times: list[datetime]) -> list[str]:
+    return [t.strftime("%m-%d") for t in times]
+
+
+def _chart(kind: str, title: str, times: list[datetime], **options: Any) -> Any:
+    import pygal
+
+    chart = getattr(pygal, kind)(
+        width=WIDTH,
+        height=HEIGHT,
+        style=_style(),
+        js=[],
+        disable_xml_declaration=True,
+        show_dots=len(times) <= 2,
+        allow_interruptions=True,
+        legend_at_bottom=True,
+        truncate_legend=-1,
+        truncate_label=-1,
+        x_labels_major_count=6,
+        show_minor_x_labels=False,
+        show_x_guides=False,
+        margin=6,
+        spacing=8,
+        **options,
+    )
+    chart.title = title
+    chart.x_labels = _labels(times)
+    return chart
+
+
+def _render(chart: Any, title: str) -> Chart:
+    # pygal misplaces the legend when there are fewer series than legend columns.
+    chart.legend_at_bottom_columns = max(1, min(3, len(chart.raw_series)))
+    svg = chart.render(is_unicode=True)
+    return Chart(title, _STYLE.sub(_without_hover, svg))
+
+
+def _without_hover(match: re.Match[str]) -> str:
+    return match.group(1) + _HOVER_RULE.sub("", match.group(2)) + match.group(3)
+
+
+def usage_chart(series: ServerSeries, times: list[datetime]) -> Chart:
+    """Memory and each filesystem's use, in percent."""
+    title = f"{series.name} — 메모리·디스크 사용률 (%)"
+    chart = _chart(
+        "Line",
+        title,
+        times,
+        range=(0, 100),
+        yrange=(0, 100),
+        min_scale=5,
+        max_scale=5,
+        y_labels=[0, 25, 50, 75, 100],
+    )
+    chart.add("메모리", series.memory_pct)
+    for mount in sorted(series.disks):
+        chart.add(f"디스크 {mount}", series.disk_pct(mount))
+    return _render(chart, title)
+
+
+def load_chart(series: ServerSeries, times: list[datetime]) -> Chart:
+    """The 1-minute load average."""
+    title = f"{series.name} — 부하 (1분 평균)"
+    peak = max((v for v in series.load1 if v is not None), default=1.0)
+    chart = _chart(
+        "Line",
+        title,
+        times,
+        range=(0, max(peak * 1.2, 1.0)),
+        min_scale=4,
+        max_scale=5,
+        value_formatter=lambda v: f"{v:.2f}",
+    )
+    chart.show_legend = False
+    chart.add("Load 1분", series.load1)
+    return _render(chart, title)
+
+
+def server_charts(series: ServerSeries, times: list[datetime]) -> list[Chart]:
+    return [usage_chart(series, times), load_chart(series, times)]

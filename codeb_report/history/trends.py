@@ -1,0 +1,214 @@
+"""Series over the latest snapshots, and when each filesystem will be full at its pace.
+
+The forecast is a least-squares line through a filesystem's used bytes against time;
+its slope is the daily growth, and the free space of the latest snapshot divided by it
+is the days left. Only the run of snapshots since the filesystem last changed size
+counts, so a disk that was grown is not forecast from its old size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from codeb_report.analysis.model import Finding, Priority, code, text
+from codeb_report.history.settings import TrendSettings
+from codeb_report.history.store import recent_snapshots
+from codeb_report.history.summary import size
+from codeb_report.snapshot import Snapshot
+
+FORECAST_RULE = "disk-full-forecast"
+DAY = 86400.0
+
+
+@dataclass
+class FilesystemPoint:
+    at: datetime
+    size: int
+    used: int
+    available: int
+
+    @property
+    def pct(self) -> float:
+        whole = self.used + self.available
+        return self.used * 100.0 / whole if whole else 0.0
+
+
+@dataclass
+class ServerSeries:
+    """One server's figures, aligned with ``Trends.times``; ``None`` where it was not seen."""
+
+    name: str
+    memory_pct: list[float | None] = field(default_factory=list)
+    load1: list[float | None] = field(default_factory=list)
+    disks: dict[str, list[FilesystemPoint | None]] = field(default_factory=dict)
+
+    def disk_pct(self, mount: str) -> list[float | None]:
+        return [p.pct if p else None for p in self.disks[mount]]
+
+
+@dataclass
+class Forecast:
+    server: str
+    mount: str
+    points: int  # snapshots the fit used
+    growth_per_day: float  # bytes
+    size: int
+    available: int  # in the latest snapshot
+    days_left: float | None  # None when the filesystem is not growing
+
+
+@dataclass
+class Trends:
+    times: list[datetime]
+    servers: list[ServerSeries]
+    forecasts: list[Forecast]
+
+
+def build_trends(snapshots: list[Snapshot], settings: TrendSettings | None = None) -> Trends:
+    """Series of every server over ``snapshots`` (oldest first) and the disk forecasts."""
+    settings = settings or TrendSettings()
+    snapshots = sorted(snapshots, key=lambda s: s.collected_at)[-settings.snapshots :]
+    times = [s.collected_at for s in snapshots]
+    series: dict[str, ServerSeries] = {}
+    for index, snapshot in enumerate(snapshots):
+        for server in snapshot.servers:
+            one = series.setdefault(server.name, _empty(server.name, len(times)))
+            if not server.reachable:
+                continue
+            if server.memory and server.memory.total:
+                one.memory_pct[index] = server.memory.used * 100.0 / server.memory.total
+            if server.system and server.system.load:
+                one.load1[index] = server.system.load[0]
+            for fs in server.filesystems:
+                points = one.disks.setdefault(fs.mount, [None] * len(times))
+                points[index] = FilesystemPoint(
+                    snapshot.collected_at, fs.size, fs.used, fs.available
+                )
+    ordered = [series[name] for name in sorted(series)]
+    latest = snapshots[-1] if snapshots else None
+    forecasts = [] if latest is None else _forecasts(ordered, latest, settings)
+    return Trends(times=times, servers=ordered, forecasts=forecasts)
+
+
+def _empty(name: str, length: int) -> ServerSeries:
+    return ServerSeries(name=name, memory_pct=[None] * length, load1=[None] * length)
+
+
+def _forecasts(
+    servers: list[ServerSeries], latest: Snapshot, settings: TrendSettings
+) -> list[Forecast]:
+    """Forecasts for the filesystems seen in the latest snapshot."""
+    result = []
+    for one in servers:
+        for mount, points in sorted(one.disks.items()):
+            if points[-1] is None:
+                continue
+            forecast = fit(one.name, mount, _current_run(points), settings.min_points)
+            if forecast is not None:
+                result.append(forecast)
+    return result
+
+
+def _current_run(points: list[FilesystemPoint | None]) -> list[FilesystemPoint]:
+    """The latest points back to the last change of the filesystem's size."""
+    seen = [p for p in points if p is not None]
+    run: list[FilesystemPoint] = []
+    for point in reversed(seen):
+        if point.size != seen[-1].size:
+            break
+        run.append(point)
+    return run[::-1]
+
+
+def fit(server: str, mount: str, points: list[FilesystemPoint], min_points: int) -> Forecast | None:
+    """Least-squares growth of used bytes per day; days left at that pace."""
+    if len(points) < min_points:
+        return None
+    start = points[0].at
+    xs = [(p.at - start).total_seconds() / DAY for p in points]
+    ys = [float(p.used) for p in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if spread == 0:
+        return None
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    last = points[-1]
+    days_left = last.available / slope if slope > 0 else None
+    return Forecast(
+        server=server,
+        mount=mount,
+        points=len(points),
+        growth_per_day=slope,
+        size=last.size,
+        available=last.available,
+        days_left=days_left,
+    )
+
+
+def forecast_findings(trends: Trends, settings: TrendSettings | None = None) -> list[Finding]:
+    """ "디스크 용량 소진 예상" findings: one per server, for its soonest-full filesystem.
+
+    One per server because findings are keyed by (rule, server) across reports; the other
+    filesystems due within the horizon are named in its description.
+    """
+    settings = settings or TrendSettings()
+    due: dict[str, list[Forecast]] = {}
+    for f in trends.forecasts:
+        if f.days_left is not None and f.days_left < settings.horizon_days:
+            due.setdefault(f.server, []).append(f)
+    findings = []
+    for server, forecasts in sorted(due.items()):
+        forecasts.sort(key=lambda f: f.days_left or 0.0)
+        findings.append(_finding(server, forecasts, settings))
+    return findings
+
+
+def days_text(days: float) -> str:
+    return f"{max(int(days + 1e-6), 0)}일 후"  # 9.9999998 from float noise is 10
+
+
+def _finding(server: str, forecasts: list[Forecast], settings: TrendSettings) -> Finding:
+    first = forecasts[0]
+    assert first.days_left is not None
+    description = text(
+        code(first.mount),
+        f" 사용량이 하루 평균 {size(int(first.growth_per_day))}씩 늘고 있어 ",
+        f"남은 {size(first.available)}가 약 {first.days_left:.0f}일 뒤 소진됩니다 ",
+        f"(최근 {first.points}회 스냅샷 기준).",
+    )
+    for other in forecasts[1:]:
+        assert other.days_left is not None
+        description += text(" ", code(other.mount), f"도 {days_text(other.days_left)} 소진 예상.")
+    high = first.days_left <= settings.high_days
+    return Finding(
+        rule=FORECAST_RULE,
+        priority=Priority.HIGH if high else Priority.MEDIUM,
+        server=server,
+        title=f"디스크 용량 소진 예상: {days_text(first.days_left)}",
+        description=description,
+        action="불필요한 파일·로그 정리 또는 디스크 증설",
+        icon="❌" if high else "⚠️",
+    )
+
+
+def load_trends(
+    output_root: Path,
+    settings: TrendSettings | None = None,
+    until: date | None = None,
+    current: Snapshot | None = None,
+) -> Trends:
+    """Trends of the stored snapshots up to ``until``; ``current`` replaces that day's file.
+
+    The nightly run passes the snapshot it just collected, which may not be on disk yet.
+    """
+    settings = settings or TrendSettings()
+    stored = recent_snapshots(output_root, settings.snapshots, until)
+    if current is not None:
+        today = current.collected_at.date()
+        stored = [s for s in stored if s.day != today][-(settings.snapshots - 1) :]
+    snapshots = [s.load() for s in stored]
+    if current is not None:
+        snapshots.append(current)
+    return build_trends(snapshots, settings)
