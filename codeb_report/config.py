@@ -139,7 +139,7 @@ def _field_path(loc: tuple[Any, ...], data: Any) -> str:
             if isinstance(node, list) and 0 <= item < len(node) and isinstance(node[item], dict):
                 label = str(node[item].get("name", item))
             parts[-1:] = [f"{parts[-1]}[{label}]"] if parts else [f"[{label}]"]
-        else:
+        elif item != "[key]":  # pydantic's marker for a bad dict key: the key names it
             parts.append(str(item))
         try:
             node = node[item]  # type: ignore[index]

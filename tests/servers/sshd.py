@@ -91,7 +91,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 AllowTcpForwarding yes
 MaxStartups {max_startups}
-LogLevel ERROR
+LogLevel {log_level}
 """
 
 
@@ -109,8 +109,17 @@ def _wait_for_banner(port: int, process: subprocess.Popen, within: float = 10.0)
     return False
 
 
-def start_sshd(base: Path, name: str, authorized: KeyPair, max_startups: str = "10:30:100") -> Sshd:
-    """Start an sshd; ``max_startups`` is sshd's own default unless a test needs more."""
+def start_sshd(
+    base: Path,
+    name: str,
+    authorized: KeyPair,
+    max_startups: str = "10:30:100",
+    log_level: str = "INFO",
+) -> Sshd:
+    """Start an sshd; ``max_startups`` is sshd's own default unless a test needs more.
+
+    sshd logs to ``DIRECTORY/sshd.log``; DEBUG1 shows the forwarded (jump) connections.
+    """
     PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
     directory = base / name
     directory.mkdir(parents=True, exist_ok=True)
@@ -126,6 +135,7 @@ def start_sshd(base: Path, name: str, authorized: KeyPair, max_startups: str = "
                 host_key=host_key.private,
                 authorized_keys=authorized_keys,
                 max_startups=max_startups,
+                log_level=log_level,
             )
         )
         log = (directory / "sshd.log").open("ab")
@@ -148,8 +158,16 @@ class SshdFactory:
         self.client_key = keygen(base / "client" / "id_ed25519")
         self.servers: list[Sshd] = []
 
-    def start(self, name: str, max_startups: str = "10:30:100") -> Sshd:
-        server = start_sshd(self.base, name, self.client_key, max_startups)
+    def start(
+        self,
+        name: str,
+        max_startups: str = "10:30:100",
+        log_level: str = "INFO",
+        authorized: KeyPair | None = None,
+    ) -> Sshd:
+        """``authorized``: the key sshd lets in, by default the factory's client key."""
+        key = authorized or self.client_key
+        server = start_sshd(self.base, name, key, max_startups, log_level)
         self.servers.append(server)
         return server
 

@@ -1,0 +1,200 @@
+"""The fleet configuration: the shipped examples, field-naming errors, ~/.ssh/config."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codeb_report.collect.ssh import Resolver
+from codeb_report.config import example_config, load_config, parse_config
+from codeb_report.errors import ConfigError, Exit
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "codeb-report.toml"
+
+
+def codeb_report(*args: str, cwd: Path, env: dict[str, str] | None = None):
+    code = "from codeb_report.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def test_reference_fleet_example_describes_n1_to_n4() -> None:
+    config = load_config(EXAMPLE)
+    hosts = {s.name: s.host for s in config.servers}
+    assert hosts == {
+        "n1": "158.247.203.55",
+        "n2": "141.164.42.213",
+        "n3": "64.176.226.119",
+        "n4": "141.164.37.63",
+    }
+    labels = {s.name: config.role_label(s) for s in config.servers}
+    assert labels == {"n1": "App Server", "n2": "Streaming", "n3": "Storage (DB)", "n4": "Backup"}
+    assert config.descriptions.ports[3101] == "SSOT Registry"
+    assert config.descriptions.units["codeb-watchdog"] == "워치독 모니터"
+    backup = config.role(config.server("n4"))
+    assert [(b.path, b.max_age_hours) for b in backup.backups] == [("/opt/codeb/backups", 26.0)]
+    storage = config.role(config.server("n3"))
+    assert storage.redis is not None and storage.redis.password_env == "CODEB_REDIS_PASSWORD"
+    assert config.report.timezone == "Asia/Seoul"
+
+
+def test_defaults_of_a_minimal_file() -> None:
+    config = parse_config('[[servers]]\nname = "a"\nhost = "h"\n', "min.toml")
+    assert config.report.timezone == "Asia/Seoul"
+    assert config.report.title == "CodeB 서버 인프라 현황 리포트"
+    assert config.ssh.parallel == 16 and config.ssh.known_hosts == "~/.ssh/known_hosts"
+    server = config.servers[0]
+    assert (server.port, server.user, server.sudo, server.jump) == (None, None, False, None)
+    assert config.role_label(server) == "server"
+
+
+def test_thresholds_section_reaches_the_analysis_model() -> None:
+    text = (
+        '[report.thresholds.memory]\nwarn_at = 70\ncrit_at = 85\n[[servers]]\nname="a"\nhost="h"\n'
+    )
+    config = parse_config(text, "t.toml")
+    assert (config.report.thresholds.memory.warn_at, config.report.thresholds.memory.crit_at) == (
+        70,
+        85,
+    )
+
+
+SERVERS = '[[servers]]\nname = "n1"\nhost = "10.0.0.1"\n[[servers]]\nname = "n2"\nhost = "h2"\n'
+
+BAD = [
+    (
+        SERVERS + 'port = "x"\n',
+        "fleet.toml: servers[n2].port: Input should be a valid integer",
+    ),
+    (SERVERS + "port = 70000\n", "fleet.toml: servers[n2].port: Input should be less than"),
+    (SERVERS + "prot = 22\n", "fleet.toml: servers[n2].prot: unknown setting"),
+    (SERVERS.replace('host = "h2"\n', ""), "fleet.toml: servers[n2].host: missing (required)"),
+    ("", "fleet.toml: servers: missing (required)"),
+    (SERVERS.replace('"n2"', '"n1"'), "fleet.toml: servers: name 'n1' is used twice"),
+    (SERVERS + 'jump = "n2"\n', "fleet.toml: servers[n2].jump: a server cannot jump via itself"),
+    ('[report]\ntimezone = "Mars/Olympus"\n' + SERVERS, "fleet.toml: report.timezone: unknown"),
+    ("[ssh]\nparallel = 0\n" + SERVERS, "fleet.toml: ssh.parallel: Input should be greater"),
+    (
+        '[roles.backup]\nbackups = [{ path = "relative" }]\n' + SERVERS,
+        "fleet.toml: roles.backup.backups[0].path: String should match pattern",
+    ),
+    (
+        "[descriptions.ports]\nhttp = 'x'\n" + SERVERS,
+        "fleet.toml: descriptions.ports.http: Input should be a valid integer",
+    ),
+    ("servers = [\n", "fleet.toml: not valid TOML: "),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD, ids=[m.split(": ", 1)[1][:40] for _, m in BAD])
+def test_errors_name_file_and_field(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "fleet.toml")
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+    assert caught.value.exit_code == Exit.INPUT
+
+
+def test_init_writes_a_commented_file_that_check_config_accepts(tmp_path: Path) -> None:
+    made = codeb_report("init", "fleet.toml", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    text = (tmp_path / "fleet.toml").read_text()
+    assert text == example_config()
+    assert sum(line.lstrip().startswith("#") for line in text.splitlines()) >= 10
+    checked = codeb_report("check-config", "fleet.toml", cwd=tmp_path)
+    assert (checked.returncode, checked.stdout) == (0, "fleet.toml: ok, 2 servers (app1, db1)\n")
+    again = codeb_report("init", "fleet.toml", cwd=tmp_path)
+    assert again.returncode == Exit.INPUT
+    assert "already exists" in again.stderr
+
+
+def test_check_config_prints_one_line_and_exits_3(tmp_path: Path) -> None:
+    (tmp_path / "fleet.toml").write_text(SERVERS + 'port = "x"\n')
+    done = codeb_report("check-config", "fleet.toml", cwd=tmp_path)
+    assert done.returncode == Exit.INPUT
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert "fleet.toml: servers[n2].port: Input should be a valid integer" in lines[0]
+    missing = codeb_report("check-config", "nothere.toml", cwd=tmp_path)
+    assert missing.returncode == Exit.INPUT and "nothere.toml: no such file" in missing.stderr
+
+
+def test_check_config_names_an_unset_password_variable(tmp_path: Path) -> None:
+    env = {"CODEB_REDIS_PASSWORD": ""}
+    done = codeb_report("check-config", str(EXAMPLE), cwd=tmp_path, env=env)
+    assert done.returncode == Exit.INPUT
+    assert "roles.storage.redis.password_env: environment variable CODEB_REDIS_PASSWORD" in (
+        done.stderr
+    )
+    ok = codeb_report("check-config", str(EXAMPLE), cwd=tmp_path, env={"CODEB_REDIS_PASSWORD": "s"})
+    assert ok.returncode == 0 and "4 servers (n1, n2, n3, n4)" in ok.stdout
+
+
+def _resolver(tmp_path: Path, servers: str, ssh_config: str) -> tuple[Resolver, object]:
+    (tmp_path / "ssh_config").write_text(ssh_config)
+    text = f'[ssh]\nconfig_file = "{tmp_path / "ssh_config"}"\n' + servers
+    config = parse_config(text, "fleet.toml")
+    return Resolver(config), config
+
+
+SSH_CONFIG = """\
+Host app
+    HostName 10.1.2.3
+    User deploy
+    Port 2222
+    IdentityFile ~/.ssh/app_key
+    ProxyJump ops@bastion.example:2200
+
+Host db
+    HostName 10.1.2.4
+
+Host *
+    User fallback
+"""
+
+
+def test_ssh_config_aliases_fill_what_the_file_leaves_unset(tmp_path: Path) -> None:
+    servers = '[[servers]]\nname = "n1"\nhost = "app"\n'
+    resolver, config = _resolver(tmp_path, servers, SSH_CONFIG)
+    target = resolver.server(config.servers[0])
+    assert (target.hostname, target.port, target.user) == ("10.1.2.3", 2222, "deploy")
+    assert target.identity_files == (str(Path("~/.ssh/app_key").expanduser()),)
+    assert target.jump is not None
+    assert (target.jump.hostname, target.jump.port, target.jump.user) == (
+        "bastion.example",
+        2200,
+        "ops",
+    )
+
+
+def test_the_file_wins_over_ssh_config_and_jump_names_a_server(tmp_path: Path) -> None:
+    servers = (
+        '[[servers]]\nname = "n1"\nhost = "app"\nport = 22\nuser = "root"\njump = "none"\n'
+        '[[servers]]\nname = "n3"\nhost = "db"\njump = "n1"\nsudo = true\n'
+    )
+    resolver, config = _resolver(tmp_path, servers, SSH_CONFIG)
+    n1 = resolver.server(config.servers[0])
+    assert (n1.hostname, n1.port, n1.user, n1.jump) == ("10.1.2.3", 22, "root", None)
+    n3 = resolver.server(config.servers[1])
+    assert (n3.hostname, n3.port, n3.user, n3.sudo) == ("10.1.2.4", 22, "fallback", True)
+    assert n3.jump == n1
+
+
+def test_without_ssh_config_the_host_is_used_as_is(tmp_path: Path) -> None:
+    text = f'[ssh]\nconfig_file = "{tmp_path / "none"}"\n'
+    config = parse_config(text + '[[servers]]\nname = "a"\nhost = "h.example"\n', "t.toml")
+    target = Resolver(config).server(config.servers[0])
+    assert (target.hostname, target.port, target.user) == ("h.example", 22, getpass.getuser())
+    assert target.jump is None and target.identity_files == ()
