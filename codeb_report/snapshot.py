@@ -121,6 +121,9 @@ class Centrifugo(Model):
     health: str | None = None
     allowed_origins: list[str] | None = None
     endpoints: list[str] = Field(default_factory=list)
+    load: str | None = None  # systemd LoadState: "not-found" when the unit is missing
+    sub: str | None = None  # systemd SubState, e.g. "running"
+    config_path: str | None = None
 
 
 class Database(Model):
@@ -158,6 +161,27 @@ class BackupDir(Model):
     newest_file: str | None = None
     newest_mtime: AwareDatetime | None = None
     max_age_hours: float | None = None
+    error: str | None = None  # e.g. "permission denied": files and size then unknown
+
+
+class Watched(Model):
+    """A unit or container the configuration lists, or a CI runner unit found by pattern.
+
+    ``present`` is False when it does not exist, None when that could not be told (``error``).
+    """
+
+    kind: Literal["unit", "container"]
+    name: str
+    present: bool | None
+    unit: str | None = None  # the unit's full Id, e.g. codeb-watchdog.service
+    runtime: Literal["docker", "podman"] | None = None
+    state: str | None = None  # ActiveState of a unit, State.Status of a container
+    sub: str | None = None
+    since: AwareDatetime | None = None
+    description: str | None = None
+    image: str | None = None
+    ci_runner: bool = False
+    error: str | None = None
 
 
 class Server(Model):
@@ -179,6 +203,7 @@ class Server(Model):
     postgresql: PostgreSQL | None = None
     redis: Redis | None = None
     backups: list[BackupDir] = Field(default_factory=list)
+    watched: list[Watched] = Field(default_factory=list)
     probes: list[ProbeOutcome] = Field(default_factory=list)
 
     def outcome(self, probe: str) -> ProbeOutcome | None:
@@ -208,6 +233,7 @@ def _canonical(snapshot: Snapshot) -> Snapshot:
                     "services": sorted(s.services, key=lambda u: u.unit),
                     "ports": sorted(s.ports, key=lambda p: (p.protocol, p.port, p.address)),
                     "backups": sorted(s.backups, key=lambda b: b.path),
+                    "watched": sorted(s.watched, key=lambda w: (w.kind, w.name)),
                     "probes": sorted(s.probes, key=lambda p: p.probe),
                 }
             )
