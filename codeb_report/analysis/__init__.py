@@ -1,0 +1,75 @@
+"""From a snapshot to what the report says about it: judged figures, findings, conclusion.
+
+analysis = analyse(snapshot)             # default thresholds
+analysis = analyse(snapshot, Thresholds(disk=UsageBands(warn_at=70)))
+"""
+
+from __future__ import annotations
+
+import re
+
+from codeb_report import units
+from codeb_report.analysis.conclusion import assessment, next_steps
+from codeb_report.analysis.model import Analysis, Finding, Priority, ServerAnalysis, Text
+from codeb_report.analysis.notes import fact_notes
+from codeb_report.analysis.rules import FLEET, RULES, Hit
+from codeb_report.analysis.status import container_status, resources, server_state, service_status
+from codeb_report.analysis.thresholds import Thresholds
+from codeb_report.snapshot import ProbeStatus, Server, Snapshot
+
+__all__ = ["Analysis", "Thresholds", "analyse"]
+
+_RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
+
+
+def _natural(name: str) -> tuple[int, list[int | str]]:
+    """n2 before n10; the fleet-wide 전체 before any server."""
+    parts = [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+    return (0 if name == FLEET else 1, parts)
+
+
+def run_rules(snapshot: Snapshot, thresholds: Thresholds) -> list[tuple[Finding, Hit]]:
+    """Every rule's findings, High to Low, then by rule order, then by server."""
+    raised = [
+        (index, hit.finding(r.id), hit)
+        for index, r in enumerate(RULES)
+        for hit in r.check(snapshot, thresholds)
+    ]
+    raised.sort(key=lambda x: (_RANK[x[1].priority], x[0], _natural(x[1].server)))
+    return [(finding, hit) for _, finding, hit in raised]
+
+
+def judge_server(server: Server, thresholds: Thresholds, at_notes: list[Text]) -> ServerAnalysis:
+    uptime = None
+    if server.reachable and server.system and server.system.uptime_seconds is not None:
+        uptime = units.duration(server.system.uptime_seconds)
+    return ServerAnalysis(
+        name=server.name,
+        state=server_state(server),
+        uptime=uptime,
+        resources=resources(server, thresholds) if server.reachable else [],
+        container_states={c.name: container_status(c) for c in server.containers},
+        service_states={u.unit: service_status(u) for u in server.services},
+        notes=at_notes + fact_notes(server),
+        skipped=[
+            f"{o.probe}: {o.reason}" if o.reason else o.probe
+            for o in server.probes
+            if o.status != ProbeStatus.OK
+        ],
+    )
+
+
+def analyse(snapshot: Snapshot, thresholds: Thresholds | None = None) -> Analysis:
+    thresholds = thresholds or Thresholds()
+    raised = run_rules(snapshot, thresholds)
+    findings = [f for f, _ in raised]
+    judged = [
+        judge_server(s, thresholds, [n for _, h in raised if h.server == s.name for n in h.notes])
+        for s in snapshot.servers
+    ]
+    return Analysis(
+        servers=judged,
+        findings=findings,
+        assessment=assessment(snapshot, judged, findings),
+        next_steps=next_steps(findings),
+    )

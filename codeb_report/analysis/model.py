@@ -71,6 +71,8 @@ class Finding(BaseModel):
     description: Text  # 설명
     action: str  # 조치
     icon: str | None = None  # shown before the title, e.g. ⚠️ or ❌
+    step: str | None = None  # 다음 단계 wording when the action alone lacks its subject
+    summary: str | None = None  # short phrase for 현재 상태 평가, e.g. "백업 디렉토리 비어있음"
 
 
 class Resource(BaseModel):

@@ -1,0 +1,88 @@
+"""Rules on PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from codeb_report.analysis.model import Level, Priority, code, text
+from codeb_report.analysis.rules.base import Hit, reachable, rule
+from codeb_report.analysis.thresholds import Thresholds
+from codeb_report.snapshot import Snapshot
+
+
+def _where(container: str | None, error: str | None) -> list:
+    parts = text(code(container)) if container else text("호스트")
+    if error:
+        parts += text(": ", code(error))
+    return parts
+
+
+@rule("postgres.down")
+def postgres_down(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
+    for server in reachable(snapshot):
+        pg = server.postgresql
+        if pg is None or pg.running:
+            continue
+        yield Hit(
+            priority=Priority.HIGH,
+            server=server.name,
+            title="PostgreSQL 중단",
+            description=_where(pg.container, pg.error),
+            action="DB 로그 확인 후 재시작",
+            level=Level.CRIT,
+            step="PostgreSQL 로그 확인 후 재시작",
+        )
+
+
+@rule("redis.down")
+def redis_down(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
+    for server in reachable(snapshot):
+        rd = server.redis
+        if rd is None or rd.running:
+            continue
+        yield Hit(
+            priority=Priority.HIGH,
+            server=server.name,
+            title="Redis 중단",
+            description=_where(rd.container, rd.error),
+            action="Redis 로그 확인 후 재시작",
+            level=Level.CRIT,
+            step="Redis 로그 확인 후 재시작",
+        )
+
+
+@rule("redis.auth_no_password")
+def redis_auth_no_password(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
+    """Redis wants a password and codeb-report was given none, so its figures are missing."""
+    for server in reachable(snapshot):
+        rd = server.redis
+        if rd is None or not rd.running or not rd.auth_required or rd.authenticated:
+            continue
+        yield Hit(
+            priority=Priority.MEDIUM,
+            server=server.name,
+            title="Redis 인증",
+            description=text("인증 설정됨 - CLI에서 접근 불가"),
+            action="환경변수에 비밀번호 추가",
+            step="Redis 비밀번호 환경변수 설정",
+            # auth_required is read from the NOAUTH answer to PING.
+            notes=[text("⚠️ Redis 인증 활성화됨 (NOAUTH 에러 발생)")],
+        )
+
+
+@rule("postgres.db_list_unavailable")
+def postgres_db_list_unavailable(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
+    """PostgreSQL runs but its databases could not be listed, so nothing watches them."""
+    for server in reachable(snapshot):
+        pg = server.postgresql
+        if pg is None or not pg.running or pg.databases is not None:
+            continue
+        yield Hit(
+            priority=Priority.MEDIUM,
+            server=server.name,
+            title="DB 모니터링",
+            description=text("데이터베이스 목록 확인 필요"),
+            action="pg_stat 모니터링 설정",
+            step="PostgreSQL pg_stat 모니터링 설정",
+            notes=[text("PostgreSQL 데이터베이스 목록 접근 필요")],
+        )

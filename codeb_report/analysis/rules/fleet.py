@@ -1,0 +1,69 @@
+"""Rules over the whole fleet: spare capacity, and a server smaller than the rest."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterator
+
+from codeb_report import units
+from codeb_report.analysis.model import Priority, text
+from codeb_report.analysis.rules.base import FLEET, Hit, rule
+from codeb_report.analysis.status import load_per_cpu, share
+from codeb_report.analysis.thresholds import Thresholds
+from codeb_report.snapshot import Snapshot
+
+
+@rule("resources.low_usage")
+def low_usage(snapshot: Snapshot, t: Thresholds) -> Iterator[Hit]:
+    """Every server uses less than ``low_usage_below`` percent of its memory and CPUs.
+
+    Only when every server was reached and measured: "모든 서버" must mean all of them.
+    """
+    servers = snapshot.servers
+    if not servers or any(not s.reachable or s.memory is None for s in servers):
+        return
+    for server in servers:
+        assert server.memory is not None
+        if share(server.memory.used, server.memory.total) >= t.low_usage_below:
+            return
+        per_cpu = load_per_cpu(server)
+        if per_cpu is not None and per_cpu * 100 >= t.low_usage_below:
+            return
+    yield Hit(
+        priority=Priority.LOW,
+        server=FLEET,
+        title="리소스 여유",
+        description=text(f"모든 서버 리소스 {t.low_usage_below:g}% 미만 사용"),
+        action="현재 스케일 적정",
+        summary=f"전체적으로 {t.low_usage_below:g}% 미만 사용",
+    )
+
+
+def _is_backup(role: str) -> bool:
+    return "backup" in role.lower() or "백업" in role
+
+
+@rule("server.smaller_spec")
+def smaller_spec(snapshot: Snapshot, t: Thresholds) -> Iterator[Hit]:
+    """A server with clearly less memory than the fleet's median; fine if it only keeps backups."""
+    measured = [s for s in snapshot.servers if s.reachable and s.memory is not None]
+    if len(measured) < 2:
+        return
+    median = statistics.median(s.memory.total for s in measured if s.memory)
+    for server in measured:
+        assert server.memory is not None
+        if server.memory.total >= t.smaller_spec_ratio * median:
+            continue
+        others = sorted(
+            {o.memory.total for o in measured if o is not server and o.memory}, reverse=True
+        )
+        sizes = "/".join(dict.fromkeys(units.size(n) for n in others))
+        fits = _is_backup(server.role)
+        yield Hit(
+            priority=Priority.LOW,
+            server=server.name,
+            title=f"{server.name} 스펙",
+            description=text(f"{units.size(server.memory.total)} RAM (다른 서버 {sizes})"),
+            action="백업 서버로 적절" if fits else "역할 대비 사양 확인",
+            step=None if fits else "메모리 사양 확인",
+        )

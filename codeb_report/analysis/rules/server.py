@@ -1,0 +1,46 @@
+"""Rules about reaching a server and collecting it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from codeb_report.analysis.model import Level, Priority, code, text
+from codeb_report.analysis.rules.base import Hit, reachable, rule
+from codeb_report.analysis.thresholds import Thresholds
+from codeb_report.snapshot import ProbeStatus, Snapshot
+
+
+@rule("server.unreachable")
+def unreachable(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
+    for server in snapshot.servers:
+        if server.reachable:
+            continue
+        yield Hit(
+            priority=Priority.HIGH,
+            server=server.name,
+            title="서버 연결 실패",
+            description=text(code(server.error or "원인 불명")),
+            action="서버 상태 및 SSH 접속 확인",
+            level=Level.CRIT,
+            step="서버 상태 및 SSH 접속 확인",
+        )
+
+
+@rule("probe.failed")
+def probe_failed(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
+    """A probe that failed leaves a hole in the report; a skipped one (tool absent) does not."""
+    for server in reachable(snapshot):
+        for outcome in server.probes:
+            if outcome.status != ProbeStatus.FAILED:
+                continue
+            description = text(code(outcome.probe))
+            if outcome.reason:
+                description += text(": ", code(outcome.reason))
+            yield Hit(
+                priority=Priority.MEDIUM,
+                server=server.name,
+                title="수집 실패",
+                description=description,
+                action="수집 명령과 권한 확인",
+                step=f"{outcome.probe} 수집 실패 원인 확인",
+            )
