@@ -190,6 +190,40 @@ def check_config(path: Path) -> None:
     click.echo(f"{path}: ok, {len(config.servers)} servers ({names})")
 
 
+@cli.command(context_settings=CONTEXT)
+@click.argument("old")
+@click.argument("new")
+@click.option("--output-root", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("output"), show_default=True,
+              help="Where OLD/NEW given as dates (YYYY-MM-DD) are looked up.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["md", "html", "pdf", "json"]),
+              default="md", show_default=True, help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report here instead of stdout (required for pdf).")
+@click.option("--disk-step", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True, help="Report disk use that moved by at least this many %p.")
+@click.option("--memory-step", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True, help="Report memory use that moved by at least this many %p.")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Fleet configuration whose thresholds judge the findings.")
+def diff(old: str, new: str, output_root: Path, fmt: str, output: Path | None,
+         disk_step: float, memory_step: float, config_path: Path | None) -> None:
+    """Report what changed between two snapshots, in Korean.
+
+    OLD and NEW are snapshot files, dated report folders, or dates looked up under
+    --output-root. Exit status as diff(1): 0 nothing changed, 1 changes, 2 trouble.
+
+    \b
+    Example:
+      codeb-report diff 2025-12-19 2025-12-20 --output-root /var/lib/codeb-report/output
+    """
+    from codeb_report.history.command import run_diff
+    from codeb_report.history.settings import DiffSettings
+
+    settings = DiffSettings(disk_step=disk_step, memory_step=memory_step)
+    sys.exit(int(run_diff(old, new, output_root, fmt, output, settings, config_path)))
+
+
 def main() -> None:
     try:
         cli.main(prog_name="codeb-report")

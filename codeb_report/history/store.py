@@ -25,7 +25,7 @@ class Stored:
         return load(self.path)
 
 
-def _as_date(text: str) -> date | None:
+def as_date(text: str) -> date | None:
     if not _DATE.match(text):
         return None
     try:
@@ -40,7 +40,7 @@ def stored_snapshots(output_root: Path) -> list[Stored]:
         return []
     found = []
     for entry in output_root.iterdir():
-        day = _as_date(entry.name)
+        day = as_date(entry.name)
         if day is not None and not entry.is_symlink() and (entry / SNAPSHOT_FILE).is_file():
             found.append(Stored(day, entry / SNAPSHOT_FILE))
     return sorted(found, key=lambda s: s.day)
@@ -59,7 +59,7 @@ def resolve(arg: str, output_root: Path) -> Path:
         if inner.is_file():
             return inner
         raise SnapshotError(f"{path}: folder has no {SNAPSHOT_FILE}")
-    day = _as_date(arg)
+    day = as_date(arg)
     if day is not None:
         inner = output_root / day.isoformat() / SNAPSHOT_FILE
         if inner.is_file():
