@@ -2,4 +2,5 @@
 
 from servers.postgres import postgres_server  # noqa: F401  (fixture)
 from servers.redis import redis_server  # noqa: F401  (fixture)
+from servers.smtp import smtp_ca  # noqa: F401  (fixture)
 from servers.sshd import sshd_factory  # noqa: F401  (fixture)
