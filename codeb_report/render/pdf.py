@@ -18,11 +18,12 @@ if TYPE_CHECKING:
 
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3"
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
-_HANGUL_WORD = re.compile(rf"[^\s<]*[{_HANGUL}][^\s<]*")
+# A status icon stays with its word ("✅ Active"), a Hangul word stays whole.
+_UNBREAKABLE = re.compile(rf"(?:[✅❌]|⚠\ufe0f?) [^\s<]+|[^\s<]*[{_HANGUL}][^\s<]*")
 
 
 def keep_hangul_words(body: str) -> str:
-    """Wrap each word holding Hangul in a no-wrap span.
+    """Wrap each word holding Hangul, and each status icon with its word, in a no-wrap span.
 
     WeasyPrint ignores ``word-break: keep-all`` and would break Korean lines inside a
     word ("의미합니/다"); lines may still break between the wrapped words.
@@ -31,7 +32,7 @@ def keep_hangul_words(body: str) -> str:
     def text(match: re.Match[str]) -> str:
         if match.group(1):
             return match.group(1)
-        return _HANGUL_WORD.sub(lambda w: f'<span class="nw">{w.group()}</span>', match.group(2))
+        return _UNBREAKABLE.sub(lambda w: f'<span class="nw">{w.group()}</span>', match.group(2))
 
     return _TAG_OR_TEXT.sub(text, body)
 

@@ -1,0 +1,164 @@
+"""The Markdown report: the reference's structure, and collected text that stays text."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import markdown
+import pytest
+from test_render_sample import HOSTILE, analysis_of, fleet, hostile_fleet
+
+from codeb_report.render.base import Report
+from codeb_report.render.escape import code, md
+
+CELL_SPLIT = re.compile(r"(?<!\\)\|")
+
+
+def render(snapshot, analysis) -> str:
+    return Report(snapshot, analysis).markdown
+
+
+class CellText(HTMLParser):
+    """The text of every table cell and list item, as a reader sees it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[str] = []
+        self._depth = 0
+        self._buf: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("td", "li", "p"):
+            self._depth += 1
+            self._buf = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "li", "p") and self._depth:
+            self._depth -= 1
+            self.cells.append("".join(self._buf))
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            self._buf.append(data)
+
+
+def shown(markdown_text: str) -> list[str]:
+    """What python-markdown makes of a Markdown text: the visible text per cell/item."""
+    parser = CellText()
+    parser.feed(markdown.markdown(markdown_text, extensions=["tables"]))
+    return parser.cells
+
+
+@pytest.mark.parametrize("value", [*HOSTILE.values(), "1. x", "- y", "---", "&lt;", "~~s~~"])
+def test_escaped_value_reads_as_itself_in_a_table_cell(value: str) -> None:
+    table = f"| a | b |\n|---|---|\n| {md(value)} | {code(value)} |\n"
+    assert shown(table) == [value.replace("\n", " ")] * 2
+
+
+@pytest.mark.parametrize("value", [*HOSTILE.values(), "1. x", "- y", "---", "# h"])
+def test_escaped_value_reads_as_itself_in_a_list_item(value: str) -> None:
+    assert shown(f"- {md(value)}\n") == [value.replace("\n", " ")]
+
+
+def test_code_span_outlasts_backticks_inside_it() -> None:
+    assert str(code("a``b")) == "``` a``b ```"
+    assert shown(f"x {code('a``b')}") == ["x a``b"]
+
+
+def test_sections_follow_the_reference_numbered_in_order() -> None:
+    snapshot = fleet()
+    text = render(snapshot, analysis_of(snapshot))
+    headings = re.findall(r"^## (.+)$", text, re.M)
+    assert headings == [
+        "1. 서버 현황 요약",
+        "2. 서버별 상세 분석",
+        "3. 즉시 개선 필요 사항",
+        "4. 결론",
+    ]
+    assert re.findall(r"^### 3\.\d .+$", text, re.M) == [
+        "### 3.1 High Priority",
+        "### 3.2 Medium Priority",
+        "### 3.3 Low Priority",
+    ]
+    assert text.startswith("# CodeB 서버 인프라 현황 리포트\n")
+    assert "**생성일**: 2025-12-20" in text
+    assert "**분석자**: codeb-report 0.1.0" in text
+
+
+def test_every_table_row_has_its_header_s_column_count() -> None:
+    snapshot, analysis = hostile_fleet()
+    for text in (render(snapshot, analysis), render(fleet(), analysis_of(fleet()))):
+        tables = re.findall(r"(?:^\|.*\|\n)+", text, re.M)
+        assert len(tables) >= 5
+        for table in tables:
+            widths = {len(CELL_SPLIT.split(row)) for row in table.splitlines()}
+            assert len(widths) == 1, table
+
+
+def test_server_details_carry_the_figures_and_states() -> None:
+    snapshot = fleet()
+    text = render(snapshot, analysis_of(snapshot))
+    assert "| **n1** | n1-app | 192.0.2.10 | App Server | ✅ Active | 80일 |" in text
+    assert "### n1 - App Server (192.0.2.10)" in text
+    assert "| **Memory** | 15GB (Total) | 1.5GB 사용 (10%) | ✅ 여유 |" in text
+    assert "| codeb-dashboard | 3100→3000 | ✅ Up | 25시간 |" in text
+    assert "중지된 컨테이너: `old-job` (❌ Exited)" in text
+    assert "| codeb-watchdog | ✅ Active | 워치독 모니터 |" in text
+    assert "| 3100 | 0.0.0.0, :: | docker-proxy | codeb-dashboard 컨테이너 |" in text
+    assert "| **상태** | ✅ Active (1일 18시간) |" in text
+    assert "| **CPU 시간** | 3분 23초 |" in text
+    assert "| **Redis** | codeb-redis | ✅ Running (Podman, Auth 필요) |" in text
+    assert "| `/opt/codeb/backups` | 0 | 0B | - | - |" in text
+
+
+def test_unreachable_server_shows_the_cross_and_the_reason() -> None:
+    snapshot = fleet()
+    text = render(snapshot, analysis_of(snapshot))
+    assert "| **n5** | n5.example.test | - | Spare | ❌ 연결 실패 | - |" in text
+    section = text.split("### n5 - Spare (n5.example.test)")[1].split("---")[0]
+    assert "**상태**: ❌ 연결 실패 (connection refused)" in section
+    assert "리소스 현황" not in section
+
+
+def test_skipped_probe_is_said_where_its_rows_would_be() -> None:
+    snapshot = fleet()
+    text = render(snapshot, analysis_of(snapshot))
+    n2 = text.split("### n2 - ")[1].split("### n3 - ")[0]
+    containers = n2.split("#### 실행 중인 컨테이너")[1].split("####")[0]
+    assert containers.strip() == "- docker 미설치로 수집하지 않음"
+
+
+def test_failed_probe_gives_its_error() -> None:
+    from codeb_report.snapshot import ProbeOutcome, ProbeStatus
+
+    snapshot = fleet()
+    snapshot.servers[0].probes.append(
+        ProbeOutcome(probe="services", status=ProbeStatus.FAILED, reason="timed out after 10 s")
+    )
+    text = render(snapshot, analysis_of(snapshot))
+    services = text.split("#### 시스템 서비스")[1].split("####")[0]
+    assert "- ❌ services 수집 실패: timed out after 10 s" in services
+
+
+def test_findings_fill_their_priority_tables() -> None:
+    snapshot = fleet()
+    text = render(snapshot, analysis_of(snapshot))
+    high = text.split("### 3.1 High Priority")[1].split("### 3.2")[0]
+    assert "| ⚠️ 백업 미설정 | n4 | `/opt/codeb/backups` 비어있음 | 백업 자동화 설정 |" in high
+    medium = text.split("### 3.2 Medium Priority")[1].split("### 3.3")[0]
+    assert medium.strip() == "해당 사항 없음"
+    conclusion = text.split("## 4. 결론")[1]
+    assert "- ✅ **안정성**: 모든 4대 서버 정상 가동" in conclusion
+    assert "1. n4 백업 자동화 설정\n2. 모니터링 대시보드 구축" in conclusion
+
+
+def test_hostile_names_never_become_markup() -> None:
+    snapshot, analysis = hostile_fleet()
+    text = render(snapshot, analysis)
+    cells = shown(text)
+    for value in ("a|b", "<script>alert(1)</script>", "**x**", "tick`name", "line1 line2"):
+        assert any(value in c for c in cells), value
+    assert "# not a heading" in cells
+    assert not re.search(r"^#{1,6} not a heading", text, re.M)
+    assert "경로 <script>alert(1)</script> 그리고 [click](http://127.0.0.1:9/x)" in cells

@@ -1,0 +1,182 @@
+"""The PDF as a reader gets it: Korean glyphs, colour icons, page furniture, whole rows.
+
+Text is read back with poppler's pdftotext, fonts with pdffonts, colours from pdftoppm
+pictures of the pages; missing glyphs are caught from WeasyPrint's own warnings.
+"""
+
+from __future__ import annotations
+
+import http.server
+import logging
+import re
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from PIL import Image
+from test_render_sample import analysis_of, app_server, fleet
+
+from codeb_report.render import render_report
+from codeb_report.render.base import Report
+from codeb_report.render.html import page
+from codeb_report.render.pdf import html_to_pdf, keep_hangul_words, local_fetcher
+from codeb_report.render.templates import templates_dir
+from codeb_report.snapshot import Service, Snapshot
+
+LONG_DESCRIPTION = (
+    "주기적으로 서버의 상태를 점검하고 이상이 발견되면 "
+    "운영자에게 알림을 보내는 헬스 모니터링 서비스"
+)
+
+
+class WeasyWarnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def weasy_warnings() -> Iterator[list[str]]:
+    handler = WeasyWarnings()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
+def pages_text(pdf: Path) -> list[str]:
+    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return out.stdout.split("\f")[:-1]
+
+
+def write_pdf(tmp_path: Path, snapshot: Snapshot) -> Path:
+    return render_report(snapshot, analysis_of(snapshot), ["pdf"], tmp_path)[0]
+
+
+def many_services(count: int) -> Snapshot:
+    services = [
+        Service(unit=f"svc-{i:03d}.service", active="active", sub="running",
+                description=f"{LONG_DESCRIPTION * (1 + i % 3)} 끝{i:03d}")
+        for i in range(count)
+    ]  # fmt: skip
+    snapshot = fleet()
+    return snapshot.model_copy(update={"servers": [app_server("n1", services=services)]})
+
+
+def test_pdf_has_every_glyph_and_embeds_nanum_gothic(tmp_path: Path, weasy_warnings) -> None:
+    pdf = write_pdf(tmp_path, fleet())
+    assert weasy_warnings == []
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
+    embedded = [line for line in fonts.stdout.splitlines() if "NanumGothic" in line]
+    assert embedded and all(" yes " in line for line in embedded)
+
+
+def test_missing_glyphs_would_be_caught(weasy_warnings) -> None:
+    html_to_pdf("<p>\ue000</p>")
+    assert any(".notdef" in m for m in weasy_warnings)
+
+
+def test_every_page_carries_date_and_page_of_pages(tmp_path: Path) -> None:
+    texts = pages_text(write_pdf(tmp_path, fleet()))
+    assert len(texts) >= 2
+    for number, text in enumerate(texts, start=1):
+        assert re.search(rf"^{number}\s*/\s*{len(texts)}$", text, re.M)  # "1 / 4" in the footer
+        assert "2025-12-20" in text
+        assert "CodeB 서버 인프라 현황 리포트" in text
+    assert "n4 백업 자동화 설정" in texts[-1]
+
+
+def test_status_icons_print_in_colour(tmp_path: Path) -> None:
+    pdf = write_pdf(tmp_path, fleet())
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(tmp_path / "p")], check=True)
+    pixels = [
+        px
+        for png in sorted(tmp_path.glob("p-*.png"))
+        for px in Image.open(png).convert("RGB").get_flattened_data()
+    ]
+    green = sum(1 for r, g, b in pixels if g > 150 and r < 140 and b < 140)  # ✅
+    red = sum(1 for r, g, b in pixels if r > 180 and g < 90 and b < 90)  # ❌
+    yellow = sum(1 for r, g, b in pixels if r > 200 and g > 150 and b < 80)  # ⚠️
+    assert green > 50 and red > 10 and yellow > 10, (green, red, yellow)
+
+
+def test_long_table_repeats_its_header_and_keeps_rows_whole(tmp_path: Path) -> None:
+    texts = pages_text(write_pdf(tmp_path, many_services(60)))
+    spanned = [t for t in texts if "svc-" in t]
+    assert len(spanned) >= 3
+    for text in spanned:
+        assert re.search(r"서비스\s+상태\s+설명", text), text[:300]
+    for i in range(60):
+        holder = [t for t in spanned if f"svc-{i:03d}" in t]
+        assert len(holder) == 1 and f"끝{i:03d}" in holder[0], i
+
+
+def hangul_tokens(text: str) -> set[str]:
+    return {w for w in re.findall(r"[\uac00-\ud7a3]+", text)}
+
+
+def test_korean_lines_break_between_words_only(tmp_path: Path) -> None:
+    snapshot = many_services(3)
+    report = Report(snapshot, analysis_of(snapshot))
+    source = hangul_tokens(report.markdown)
+    kept = tmp_path / "kept.pdf"
+    kept.write_bytes(html_to_pdf(page(report, keep_hangul_words(report.html_body))))
+    assert hangul_tokens("".join(pages_text(kept))) <= source
+    # Without the no-wrap spans WeasyPrint does split words: the check above can fail.
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(html_to_pdf(page(report, report.html_body)))
+    assert not hangul_tokens("".join(pages_text(broken))) <= source
+
+
+def test_keep_hangul_words_wraps_text_not_tags() -> None:
+    html = '<td class="x">메모리 사용 (10%)</td><code>a 백업</code><td>✅ Active ⚠️ 주의</td>'
+    assert keep_hangul_words(html) == (
+        '<td class="x"><span class="nw">메모리</span> <span class="nw">사용</span> (10%)</td>'
+        '<code>a <span class="nw">백업</span></code>'
+        '<td><span class="nw">✅ Active</span> <span class="nw">⚠️ 주의</span></td>'
+    )
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    requests: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        Recorder.requests.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_weasyprint_fetches_nothing_outside_the_templates(tmp_path: Path) -> None:
+    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    secret = tmp_path / "secret.css"
+    secret.write_text("p { color: red }")
+    try:
+        html_to_pdf(
+            f'<link rel="stylesheet" href="{url}/a.css"><link rel="stylesheet" '
+            f'href="{secret.as_uri()}"><img src="{url}/b.png"><p>x</p>'
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert Recorder.requests == []
+    fetcher = local_fetcher(templates_dir())
+    with pytest.raises(ValueError, match="outside its templates"):
+        fetcher.fetch("file:///etc/hostname")
+    with pytest.raises(ValueError, match="outside its templates"):
+        fetcher.fetch((templates_dir() / ".." / ".." / "etc").resolve().as_uri())
+    response = fetcher.fetch((templates_dir() / "report.css").as_uri())
+    assert b"@page" in response.read()
+    response.close()
