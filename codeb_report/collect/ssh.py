@@ -304,7 +304,9 @@ class Connector:
                 key_filename=list(target.identity_files) or None,
                 look_for_keys=not target.identity_files,
                 allow_agent=self.settings.use_agent,
-                timeout=timeout,
+                # start_client gives up silently at `timeout` and leaves the banner's own
+                # timeout error unseen ("No existing session"): let the banner time out first.
+                timeout=timeout + 1.0,
                 banner_timeout=timeout,
                 auth_timeout=timeout,
                 channel_timeout=timeout,

@@ -1,0 +1,195 @@
+"""The SSH transport against real sshd: the runner, deadlines, dropped connections, sudo."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from servers.sshd import Sshd, SshdFactory
+
+from codeb_report.collect.fleet import collect_fleet, collection_exit
+from codeb_report.collect.hostkeys import KnownHosts
+from codeb_report.collect.runner import CommandTimeout
+from codeb_report.collect.ssh import Connector, ConnectSettings, SSHRunner, Target
+from codeb_report.config import Config, parse_config
+from codeb_report.errors import Exit
+from codeb_report.probes.base import Probe
+from codeb_report.snapshot import ProbeStatus, Server
+
+
+class Whoami(Probe):
+    """Who the probes run as, and who sudo says called it: ``root\\nroot``."""
+
+    name = "whoami"
+    seen: ClassVar[dict[str, list[str]]] = {}
+
+    def command(self) -> str:
+        return 'id -un; echo "${SUDO_USER:-none}"'
+
+    def parse(self, output: str) -> list[str]:
+        return output.split()
+
+    def store(self, server: Server, value: Any) -> None:
+        self.seen[server.name] = value
+
+
+class Sleeper(Probe):
+    name = "sleeper"
+    timeout = 60
+
+    def command(self) -> str:
+        return "sleep 30"
+
+    def parse(self, output: str) -> str:
+        return output
+
+    def store(self, server: Server, value: Any) -> None:
+        raise AssertionError("a probe cut off by the deadline is never stored")
+
+
+@pytest.fixture(scope="module")
+def two(sshd_factory: SshdFactory) -> list[Sshd]:
+    return [sshd_factory.start("transport-a"), sshd_factory.start("transport-b")]
+
+
+def config_for(
+    factory: SshdFactory, servers: list[tuple[str, Sshd, str]], extra: str = ""
+) -> Config:
+    known = factory.base / "transport_known_hosts"
+    known.write_text("".join(sshd.known_hosts_line() for _, sshd, _ in servers))
+    text = (
+        f'[ssh]\nknown_hosts = "{known}"\nconfig_file = "{factory.base / "none"}"\n'
+        f"use_agent = false\n{extra}"
+    )
+    for name, sshd, more in servers:
+        text += (
+            f'[[servers]]\nname = "{name}"\nhost = "127.0.0.1"\nport = {sshd.port}\n'
+            f'user = "root"\nidentity_file = "{factory.client_key.private}"\n{more}'
+        )
+    return parse_config(text, "test.toml")
+
+
+def connect(factory: SshdFactory, sshd: Sshd):
+    known = factory.base / "runner_known_hosts"
+    known.write_text(sshd.known_hosts_line())
+    target = Target("a", "127.0.0.1", sshd.port, "root", (str(factory.client_key.private),))
+    connector = Connector(KnownHosts(known, system=Path("/nonexistent")), ConnectSettings())
+    return connector.connect(target, time.monotonic() + 10)
+
+
+def test_runner_passes_stdin_and_keeps_stdout_stderr_and_exit_code(
+    sshd_factory: SshdFactory, two: list[Sshd]
+) -> None:
+    client = connect(sshd_factory, two[0])
+    try:
+        script = "read -r secret; echo \"got $secret\"; printf '\\377ok\\n'; echo oops >&2; exit 3"
+        result = SSHRunner(client).run(script, timeout=10, stdin="s3cret\n")
+        assert result.stdout == "got s3cret\n\ufffdok\n"
+        assert (result.stderr, result.exit_code) == ("oops\n", 3)
+        assert "s3cret" not in SSHRunner(client).command(script)
+    finally:
+        client.close()
+
+
+def test_runner_gives_up_at_its_deadline(sshd_factory: SshdFactory, two: list[Sshd]) -> None:
+    client = connect(sshd_factory, two[0])
+    try:
+        started = time.monotonic()
+        with pytest.raises(CommandTimeout):
+            SSHRunner(client).run("sleep 20", timeout=1.0)
+        assert time.monotonic() - started < 3
+    finally:
+        client.close()
+
+
+def test_a_server_past_its_deadline_costs_only_itself(
+    sshd_factory: SshdFactory, two: list[Sshd]
+) -> None:
+    config = config_for(
+        sshd_factory, [("fast", two[0], ""), ("slow", two[1], "")], "deadline = 2\n"
+    )
+
+    def probes(config: Config, server) -> list[Probe]:
+        return [Whoami(), Sleeper()] if server.name == "slow" else [Whoami()]
+
+    started = time.monotonic()
+    snapshot = collect_fleet(config, probes)
+    assert time.monotonic() - started < 6
+    slow, fast = snapshot.server("slow"), snapshot.server("fast")
+    assert not slow.reachable and slow.error == "시간 초과: collection did not finish within 2 s"
+    assert fast.reachable and fast.error is None
+    assert [(p.probe, p.status) for p in fast.probes] == [("whoami", ProbeStatus.OK)]
+    assert collection_exit(snapshot) == Exit.PARTIAL
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A TCP server that accepts and never says a word (a hung sshd)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+def test_a_silent_server_times_out_without_retries(
+    sshd_factory: SshdFactory, two: list[Sshd], silent_port: int
+) -> None:
+    config = config_for(sshd_factory, [("ok", two[0], "")], "connect_timeout = 1\n")
+    config.servers.append(
+        config.servers[0].model_copy(update={"name": "hung", "port": silent_port})
+    )
+    started = time.monotonic()
+    snapshot = collect_fleet(config, lambda c, s: [Whoami()])
+    assert time.monotonic() - started < 3.5  # one connect timeout, not six
+    hung = snapshot.server("hung")
+    assert hung.error == (
+        f"연결 시간 초과: root@127.0.0.1:{silent_port}: no answer within the connect timeout"
+    )
+    assert snapshot.server("ok").reachable
+
+
+def test_connections_dropped_by_maxstartups_are_retried(
+    sshd_factory: SshdFactory, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """sshd with MaxStartups 2 drops most of 16 simultaneous logins; none may be lost."""
+    crowded = sshd_factory.start("crowded", max_startups="2", log_level="VERBOSE")
+    servers = [(f"c{i:02d}", crowded, "") for i in range(16)]
+    config = config_for(sshd_factory, servers, "parallel = 16\nconnect_attempts = 8\n")
+    snapshot = collect_fleet(config, lambda c, s: [Whoami()])
+    assert [s.name for s in snapshot.servers if not s.reachable] == []
+    log = (crowded.directory / "sshd.log").read_text()
+    assert "past MaxStartups" in log  # the drops did happen
+    assert "Traceback" not in capfd.readouterr().err  # paramiko's logger stays quiet
+
+
+def test_sudo_runs_the_probes_through_sudo_n(sshd_factory: SshdFactory, two: list[Sshd]) -> None:
+    config = config_for(
+        sshd_factory, [("plain", two[0], ""), ("elevated", two[1], "sudo = true\n")]
+    )
+    Whoami.seen.clear()
+    snapshot = collect_fleet(config, lambda c, s: [Whoami()])
+    assert collection_exit(snapshot) == Exit.OK
+    assert Whoami.seen == {"plain": ["root", "none"], "elevated": ["root", "root"]}
