@@ -8,6 +8,7 @@ Bump ``SCHEMA_VERSION`` on every incompatible change and add a migration for it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -288,7 +289,10 @@ def parse(text: str, source: str) -> Snapshot:
             f"{source}: schema_version: {version} is newer than this codeb-report "
             f"understands ({SCHEMA_VERSION}); upgrade codeb-report"
         )
-    data = migrate(data)
+    try:
+        data = migrate(data)
+    except SnapshotError as exc:
+        raise SnapshotError(f"{source}: {exc.format_message()}") from None
     try:
         return Snapshot.model_validate(data)
     except ValidationError as exc:
@@ -305,12 +309,19 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
         if step is None:
             raise SnapshotError(f"schema_version: {version} is too old to read")
         data = step(data)
+        if data.get("schema_version") != version + 1:
+            # A step that does not advance would loop forever or skip a step.
+            raise SnapshotError(
+                f"schema_version: migration from {version} did not yield {version + 1}"
+            )
         version = data["schema_version"]
     return data
 
 
-# schema_version N -> a function returning the data as schema_version N+1.
-MIGRATIONS: dict[int, Any] = {}
+# schema_version N -> a function taking the JSON data of version N (a dict) and returning
+# it as version N+1, with "schema_version" set to N+1. Each step is tested on a recorded
+# snapshot of version N under tests/fixtures/snapshots/ (see tests/test_migrations.py).
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
 def load(path: Path) -> Snapshot:
