@@ -24,7 +24,11 @@ HEADLINE_UNITS = (("actions.runner.*", "GitHub Actions Runner"),)
 
 FIGURE_RULES = ("disk.high", "memory.high", "swap.high", "load.high")
 DOWN_RULES = ("service.failed", "container.down", "centrifugo.down", "postgres.down", "redis.down")
-BACKUP_URGENCY = {"backup.missing": "즉시 설정 필요", "backup.stale": "즉시 점검 필요"}
+BACKUP_URGENCY = {
+    "backup.missing": "즉시 설정 필요",
+    "backup.unreadable": "즉시 점검 필요",
+    "backup.stale": "즉시 점검 필요",
+}
 
 
 def name_ranges(names: list[str], order: list[str]) -> str:

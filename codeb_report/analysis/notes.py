@@ -7,11 +7,17 @@ from codeb_report.snapshot import Server
 
 
 def fact_notes(server: Server) -> list[Text]:
+    """Centrifugo's endpoints: the WebSocket path, and the HTTP API by its port."""
     notes: list[Text] = []
-    if (c := server.centrifugo) is not None:
-        for endpoint in c.endpoints:
-            kind = "WebSocket endpoint" if "websocket" in endpoint.lower() else "Endpoint"
-            notes.append(text(f"{kind}: ", code(endpoint)))
-        if c.port is not None:
-            notes.append(text("API endpoint: ", code(f":{c.port}")))
+    if (c := server.centrifugo) is None:
+        return notes
+    for endpoint in c.endpoints:
+        if "websocket" in endpoint.lower():
+            notes.append(text("WebSocket endpoint: ", code(endpoint)))
+        elif endpoint == "/api":
+            # The API shares the client port; clients care which port, not the path.
+            where = f":{c.port}" if c.port is not None else endpoint
+            notes.append(text("API endpoint: ", code(where)))
+        else:
+            notes.append(text("Endpoint: ", code(endpoint)))
     return notes

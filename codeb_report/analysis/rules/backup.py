@@ -8,7 +8,12 @@ from codeb_report import units
 from codeb_report.analysis.model import Priority, code, text
 from codeb_report.analysis.rules.base import Hit, reachable, rule
 from codeb_report.analysis.thresholds import Thresholds
-from codeb_report.snapshot import Snapshot
+from codeb_report.snapshot import BackupDir, Snapshot
+
+
+def _unreadable(backup: BackupDir) -> str | None:
+    # ``error`` is recorded by newer collectors for folders they could not read.
+    return getattr(backup, "error", None)
 
 
 @rule("backup.missing")
@@ -16,7 +21,7 @@ def backup_missing(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
     """A backup directory that is absent or empty: nothing could be restored."""
     for server in reachable(snapshot):
         for backup in server.backups:
-            if backup.exists and backup.files > 0:
+            if (backup.exists and backup.files > 0) or _unreadable(backup):
                 continue
             state = "비어있음" if backup.exists else "없음"
             yield Hit(
@@ -31,6 +36,25 @@ def backup_missing(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
                     text("⚠️ ", code(backup.path), f" 디렉토리 {state}"),
                     text("백업 자동화 설정 필요"),
                 ],
+            )
+
+
+@rule("backup.unreadable")
+def backup_unreadable(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
+    """A backup directory codeb-report may not read: whether backups exist is unknown."""
+    for server in reachable(snapshot):
+        for backup in server.backups:
+            if (reason := _unreadable(backup)) is None:
+                continue
+            yield Hit(
+                priority=Priority.HIGH,
+                server=server.name,
+                title="백업 확인 불가",
+                description=text(code(backup.path), ": ", code(reason)),
+                action="백업 디렉토리 읽기 권한 부여",
+                step="백업 디렉토리 읽기 권한 부여",
+                summary="백업 디렉토리 확인 불가",
+                notes=[text("⚠️ ", code(backup.path), " 디렉토리 확인 불가")],
             )
 
 
