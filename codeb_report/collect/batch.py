@@ -115,20 +115,30 @@ def run_probes(runner: Runner, probes: Sequence[Probe], server: Server, timeout:
         server.probes.append(_apply(probe, parts.get(probe.name), server, fallback))
 
 
-def _apply(probe: Probe, part: ProbeRun | str | None, server: Server, fallback: str) -> ProbeOutcome:
+def _apply(
+    probe: Probe, part: ProbeRun | str | None, server: Server, fallback: str
+) -> ProbeOutcome:
+    if part is None:
+        return ProbeOutcome(probe=probe.name, status=ProbeStatus.FAILED, reason=fallback)
+    if isinstance(part, str):
+        return ProbeOutcome(
+            probe=probe.name, status=ProbeStatus.SKIPPED, reason=f"{part} not installed"
+        )
+    return apply_run(probe, part, server)
+
+
+def apply_run(probe: Probe, run: ProbeRun, server: Server) -> ProbeOutcome:
+    """Judge one probe's run: skipped, failed, or parsed into ``server``."""
+
     def outcome(status: ProbeStatus, reason: str | None = None) -> ProbeOutcome:
         return ProbeOutcome(probe=probe.name, status=status, reason=reason)
 
-    if part is None:
-        return outcome(ProbeStatus.FAILED, fallback)
-    if isinstance(part, str):
-        return outcome(ProbeStatus.SKIPPED, f"{part} not installed")
-    if reason := probe.skip_reason(part):
+    if reason := probe.skip_reason(run):
         return outcome(ProbeStatus.SKIPPED, reason)
-    if reason := probe.failure(part):
+    if reason := probe.failure(run):
         return outcome(ProbeStatus.FAILED, reason)
     try:
-        probe.store(server, probe.parse(part.stdout))
+        probe.store(server, probe.parse(run.stdout))
     except Exception as exc:  # a parse bug must not cost the other probes
         return outcome(ProbeStatus.FAILED, f"unreadable output: {type(exc).__name__}: {exc}")
     return outcome(ProbeStatus.OK)

@@ -12,6 +12,9 @@ from typing import Any, ClassVar
 
 from codeb_report.snapshot import Server
 
+# What timeout(1) exits with when its limit stopped the command.
+TIMEOUT_EXIT_CODE = 124
+
 
 @dataclass(frozen=True)
 class ProbeRun:
@@ -61,6 +64,8 @@ class Probe(ABC):
         """Why the run failed, or None when its output is to be parsed."""
         if run.exit_code == 0:
             return None
+        if run.exit_code == TIMEOUT_EXIT_CODE:
+            return f"timed out after {self.timeout} s"
         detail = _last_line(run.stderr) or _last_line(run.stdout) or "no output"
         return f"exit {run.exit_code}: {detail}"
 

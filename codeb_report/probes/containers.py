@@ -69,7 +69,7 @@ def docker_time(text: str | None) -> datetime | None:
     """`2024-02-11 17:42:33 +0100 CET` (ps) or RFC 3339 with nanoseconds (inspect)."""
     if not text or text.startswith("0001-01-01"):
         return None
-    if "T" in text:
+    if re.match(r"\d{4}-\d\d-\d\dT", text):
         stamp = re.sub(r"(\.\d{6})\d+", r"\1", text.strip())
         return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     date, clock, offset = text.split()[:3]

@@ -22,11 +22,15 @@ def split_address(local: str) -> tuple[str, int]:
 
 
 def owner(users: str) -> tuple[str | None, int | None]:
-    """The process with the lowest pid: a forking server's parent, not a worker."""
+    """The process with the lowest pid: a forking server's parent, not its worker.
+
+    PID 1 only when nothing else holds the socket: with socket activation systemd keeps a
+    copy of every socket it hands to a service, and the service is the answer.
+    """
     found = [(int(pid), name) for name, pid in USER.findall(users)]
     if not found:
         return None, None
-    pid, name = min(found)
+    pid, name = min([f for f in found if f[0] != 1] or found)
     return name, pid
 
 

@@ -44,7 +44,9 @@ class ServicesProbe(Probe):
             fields = line.split(None, 4)
             if fields and fields[0] in BULLETS:
                 fields = line.split(None, 5)[1:]
-            if len(fields) < 4 or fields[1] == "not-found":
+            # Only unit rows: headers and legends (when a systemctl ignores --no-legend)
+            # name no .service unit.
+            if len(fields) < 4 or not fields[0].endswith(".service") or fields[1] == "not-found":
                 continue
             unit, load, active, sub = fields[:4]
             description = fields[4].strip() if len(fields) > 4 else ""
