@@ -7,7 +7,6 @@ that ``codeb-report --help`` stays quick.
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -114,35 +113,66 @@ def render(snapshot: Path, formats: str, out_dir: Path) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @click.option("--output-root", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("output"), show_default=True,
-              help="Reports land in OUTPUT_ROOT/YYYY-MM-DD/.")
+              help="Reports land in OUTPUT_ROOT/YYYY-MM-DD/ (default: [output] root, "
+                   "else ./output).")
+@click.option("--keep", "keep_days", type=click.IntRange(min=1), metavar="N",
+              help="Remove dated folders older than N days; the newest always stays.")
+@click.option("--email", is_flag=True,
+              help="Mail the PDF to the [mail] recipients of --config once it is written.")
+@click.option("--dry-run", is_flag=True,
+              help="With --email: write report.eml beside the report instead of sending.")
 @fleet_options
-def run(output_root: Path, config_path: Path | None, accept_new: bool, quiet: int,
-        verbose: int) -> None:
-    """Collect, analyse and write snapshot.json and report.md/html/pdf for today.
+def run(output_root: Path | None, keep_days: int | None, email: bool, dry_run: bool,
+        config_path: Path | None, accept_new: bool, quiet: int, verbose: int) -> None:
+    """Collect, analyse and write today's OUTPUT_ROOT/YYYY-MM-DD/ as one complete set.
 
-    Without --config this machine is reported; with it, every server of the file.
-    Exit code 4: some servers or probes failed; 5: no server could be collected.
+    The folder (snapshot.json, report.md/html/pdf, run.log) is replaced as a whole;
+    OUTPUT_ROOT/latest points at the newest. Without --config this machine is reported;
+    with it, every server of the file. Exit codes: 4 some servers or probes failed,
+    5 no server could be collected, 6 mail not delivered, 7 another run is going on.
 
     \b
     Example:
-      codeb-report run --config /etc/codeb-report.toml --output-root /var/lib/codeb-report/output
+      codeb-report run --config /etc/codeb-report/fleet.toml --keep 90 --email
     """
-    from codeb_report.pipeline import collect_snapshot, render_snapshot
-    from codeb_report.snapshot import save
+    from codeb_report.nightly.command import RunRequest, execute_run
 
-    config = load_fleet(config_path)
-    snapshot = collect_snapshot(config, accept_new=accept_new, verbosity=verbose - quiet)
-    today = datetime.now(config.report.zone()).date() if config else date.today()
-    day_dir = output_root / today.isoformat()
-    save(snapshot, day_dir / "snapshot.json")
-    thresholds = config.report.thresholds if config else None
-    for path in render_snapshot(snapshot, list(FORMATS), day_dir, thresholds):
-        click.echo(str(path))
-    if config is not None:
-        from codeb_report.collect.fleet import collection_exit
+    if email and config_path is None:
+        raise click.UsageError("--email needs --config: the recipients are in its [mail] section")
+    if dry_run and not email:
+        raise click.UsageError("--dry-run goes with --email")
+    request = RunRequest(output_root, config_path, keep_days, email, dry_run, accept_new,
+                         verbose - quiet)
+    sys.exit(int(execute_run(request)))
 
-        sys.exit(int(collection_exit(snapshot)))
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("folder", required=False)
+@click.option("-c", "--config", "config_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Configuration with the [mail] section.")
+@click.option("--output-root", type=click.Path(file_okay=False, path_type=Path),
+              help="Where FOLDER given as a date is looked up (default: [output] root, "
+                   "else ./output).")
+@click.option("--dry-run", is_flag=True, help="Write report.eml into FOLDER instead of sending.")
+@click.option("-q", "--quiet", count=True, help="Errors only on stderr.")
+@click.option("-v", "--verbose", count=True, help="Every step on stderr.")
+def send(folder: str | None, config_path: Path, output_root: Path | None, dry_run: bool,
+         quiet: int, verbose: int) -> None:
+    """Mail the PDF of a written report to the [mail] recipients.
+
+    FOLDER is a report folder or a date (YYYY-MM-DD); by default OUTPUT_ROOT/latest.
+    Exit code 6: not delivered (the report stays on disk; run.log says why).
+
+    \b
+    Example:
+      codeb-report send --config /etc/codeb-report/fleet.toml 2025-12-20
+    """
+    from codeb_report.nightly.command import execute_send
+
+    eml = execute_send(folder, config_path, output_root, dry_run, verbose - quiet)
+    if eml is not None:
+        click.echo(str(eml))
 
 
 @cli.command(context_settings=CONTEXT)

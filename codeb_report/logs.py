@@ -40,7 +40,7 @@ class ServerLog(logging.LoggerAdapter):
         super().__init__(logger, {"server": server})
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
-        kwargs.setdefault("extra", {})["server"] = self.extra["server"]  # type: ignore[index]
+        kwargs["extra"] = {**kwargs.get("extra", {}), "server": self.extra["server"]}  # type: ignore[index]
         return msg, kwargs
 
 
@@ -95,6 +95,14 @@ class LineFormatter(logging.Formatter):
         return f"{when.isoformat(timespec='seconds')} {record.levelname} {server} {message}"
 
 
+class OnlyEchoed(logging.Filter):
+    """Keeps records logged with ``extra={"echo": False}`` off stderr (they went there already,
+    e.g. as the fleet's progress lines) while the run's log still gets them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "echo", True)
+
+
 def _handler(handler: logging.Handler, level: int, zone: tzinfo | None) -> logging.Handler:
     handler.setLevel(level)
     handler.setFormatter(LineFormatter(zone))
@@ -111,6 +119,15 @@ def default_stderr_level(stream: TextIO | None = None) -> int:
     return logging.INFO if stream.isatty() else logging.WARNING
 
 
+def stderr_level(verbosity: int = 0, stream: TextIO | None = None) -> int:
+    """``-v``: every event; ``-q``: errors only; neither: as ``default_stderr_level``."""
+    if verbosity > 0:
+        return logging.INFO
+    if verbosity < 0:
+        return logging.ERROR
+    return default_stderr_level(stream)
+
+
 def setup_stderr(level: int | None = None, zone: tzinfo | None = None) -> logging.Handler:
     """Send the package's events to stderr; call once per process (the CLI does)."""
     logger = get_logger()
@@ -119,6 +136,7 @@ def setup_stderr(level: int | None = None, zone: tzinfo | None = None) -> loggin
         logger.removeHandler(old)
     level = default_stderr_level() if level is None else level
     handler = _handler(logging.StreamHandler(sys.stderr), level, zone)
+    handler.addFilter(OnlyEchoed())
     handler._codeb_stderr = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     return handler

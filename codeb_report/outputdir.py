@@ -27,6 +27,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from codeb_report.errors import OutputError
 
 LATEST = "latest"
@@ -34,6 +36,18 @@ DEFAULT_TIMEZONE = "Asia/Seoul"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STAGING = re.compile(r"^\.\d{4}-\d{2}-\d{2}\.(new|old|del)-[A-Za-z0-9_]+$")
 _FAILED = re.compile(r"^\.(\d{4}-\d{2}-\d{2})\.failed$")
+
+
+class OutputSettings(BaseModel):
+    """The ``[output]`` section; ``--output-root`` and ``--keep`` override it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Use an absolute path when cron or systemd runs codeb-report.
+    root: str = "output"
+    # Remove dated folders older than this many days (never the newest); unset keeps all.
+    keep_days: int | None = Field(None, ge=1)
+
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2

@@ -40,6 +40,8 @@ class NightlyOptions:
     keep_days: int | None = None
     mail: MailSettings | None = None  # set: mail the PDF once the day's folder is in place
     dry_run: bool = False  # with mail: write report.eml instead of sending
+    # The collector already told stderr about each server (fleet progress): run.log only.
+    collection_echoed: bool = False
 
 
 def outcome(snapshot: Snapshot) -> Exit:
@@ -53,30 +55,32 @@ def outcome(snapshot: Snapshot) -> Exit:
     return Exit.OK
 
 
-def log_collection(snapshot: Snapshot) -> None:
+def log_collection(snapshot: Snapshot, echo: bool = True) -> None:
+    extra = {"echo": echo}
     for server in snapshot.servers:
         slog = ServerLog(log, server.name)
         if not server.reachable:
-            slog.error("unreachable: %s", server.error or "no reason recorded")
+            slog.error("unreachable: %s", server.error or "no reason recorded", extra=extra)
             continue
         counts = {status: 0 for status in ProbeStatus}
         for probe in server.probes:
             counts[probe.status] += 1
             if probe.status == ProbeStatus.FAILED:
-                slog.warning("probe %s failed: %s", probe.probe, probe.reason)
+                slog.warning("probe %s failed: %s", probe.probe, probe.reason, extra=extra)
         slog.info(
             "collected: %d probes ok, %d skipped, %d failed",
             counts[ProbeStatus.OK],
             counts[ProbeStatus.SKIPPED],
             counts[ProbeStatus.FAILED],
+            extra=extra,
         )
 
 
 def _produce(
-    staging: Path, collect: Collect, analyse: Analyse, render: Render
+    staging: Path, collect: Collect, analyse: Analyse, render: Render, echo: bool
 ) -> tuple[Snapshot, Analysis]:
     snapshot = collect()
-    log_collection(snapshot)
+    log_collection(snapshot, echo)
     save(snapshot, staging / SNAPSHOT_FILE)
     analysis = analyse(snapshot)
     written = render(snapshot, analysis, FORMATS, staging)
@@ -103,7 +107,9 @@ def run_nightly(
             for path in stale:
                 log.info("removed %s, left by an interrupted run", path.name)
             try:
-                snapshot, analysis = _produce(staging, collect, analyse, render)
+                snapshot, analysis = _produce(
+                    staging, collect, analyse, render, not options.collection_echoed
+                )
             except BaseException as exc:
                 kept = root.keep_failed(staging, day)
                 log.error(

@@ -1,0 +1,116 @@
+"""What ``run`` and ``send`` do once click has parsed their options.
+
+The ``[mail]`` and ``[output]`` sections are read from the fleet configuration when it
+carries them, otherwise from the same TOML file directly, so ``send`` works with a file
+that holds nothing but ``[mail]``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from codeb_report.errors import ConfigError, Exit
+from codeb_report.logs import setup_stderr, stderr_level
+from codeb_report.mail.settings import MailSettings, load_mail_settings
+from codeb_report.nightly.run import NightlyOptions, run_nightly
+from codeb_report.outputdir import DEFAULT_TIMEZONE, LATEST, OutputSettings, parse_day
+
+
+@dataclass
+class RunRequest:
+    output_root: Path | None
+    config_path: Path | None
+    keep_days: int | None
+    email: bool
+    dry_run: bool
+    accept_new: bool
+    verbosity: int
+
+
+def _output_settings(config: Any, config_path: Path | None) -> OutputSettings:
+    section = getattr(config, "output", None)
+    if isinstance(section, OutputSettings):
+        return section
+    if config_path is None:
+        return OutputSettings()
+    data = tomllib.loads(config_path.read_text(encoding="utf-8")).get("output", {})
+    try:
+        return OutputSettings.model_validate(data)
+    except ValueError as exc:
+        raise ConfigError(f"{config_path}: output: {exc}".splitlines()[0]) from None
+
+
+def _mail_settings(config: Any, config_path: Path) -> MailSettings:
+    section = getattr(config, "mail", None)
+    if isinstance(section, MailSettings):
+        return section
+    return load_mail_settings(config_path)
+
+
+def execute_run(request: RunRequest) -> Exit:
+    from codeb_report.analysis import analyse
+    from codeb_report.config import load_config
+    from codeb_report.pipeline import collect_snapshot
+    from codeb_report.render import render_report
+
+    config = load_config(request.config_path) if request.config_path else None
+    output = _output_settings(config, request.config_path)
+    mail = _mail_settings(config, request.config_path) if request.email else None
+    timezone = config.report.timezone if config else DEFAULT_TIMEZONE
+    thresholds = config.report.thresholds if config else None
+    setup_stderr(stderr_level(request.verbosity), ZoneInfo(timezone))
+    options = NightlyOptions(
+        output_root=request.output_root or Path(output.root).expanduser(),
+        timezone=timezone,
+        keep_days=request.keep_days if request.keep_days is not None else output.keep_days,
+        mail=mail,
+        dry_run=request.dry_run,
+        collection_echoed=config is not None,
+    )
+    return run_nightly(
+        options,
+        collect=lambda: collect_snapshot(
+            config, accept_new=request.accept_new, verbosity=request.verbosity
+        ),
+        analyse=lambda snapshot: analyse(snapshot, thresholds),
+        render=render_report,
+    )
+
+
+def resolve_folder(folder: str | None, output_root: Path) -> Path:
+    """A report folder, a date under ``output_root``, or (by default) ``latest``."""
+    if folder is None:
+        return output_root / LATEST
+    if parse_day(folder) is not None and not Path(folder).exists():
+        return output_root / folder
+    return Path(folder)
+
+
+def execute_send(
+    folder: str | None,
+    config_path: Path,
+    output_root: Path | None,
+    dry_run: bool,
+    verbosity: int,
+) -> Path | None:
+    from codeb_report.analysis import analyse
+    from codeb_report.config import Config, load_config
+    from codeb_report.nightly.send import send_folder
+
+    config = load_config(config_path) if "mail" in Config.model_fields else None
+    settings = _mail_settings(config, config_path)
+    timezone = config.report.timezone if config else DEFAULT_TIMEZONE
+    thresholds = config.report.thresholds if config else None
+    root = output_root or Path(_output_settings(config, config_path).root).expanduser()
+    setup_stderr(stderr_level(verbosity), ZoneInfo(timezone))
+    return send_folder(
+        resolve_folder(folder, root),
+        settings,
+        lambda snapshot: analyse(snapshot, thresholds),
+        timezone,
+        dry_run,
+    )
