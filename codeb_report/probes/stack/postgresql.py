@@ -21,8 +21,17 @@ QUERIES = (
     "SELECT 'database', datname, pg_database_size(datname) FROM pg_database"
     " WHERE NOT datistemplate AND has_database_privilege(datname, 'CONNECT') ORDER BY datname",
 )
-# psql's words for "nobody is listening" (client side, so always C locale).
-DOWN = ("Connection refused", "No such file or directory", "could not translate host name")
+# psql's words for "nobody is listening" (client side, so always C locale), and the
+# container runtimes' for a container that is not running or not there.
+DOWN = (
+    "Connection refused",
+    "No such file or directory",
+    "could not translate host name",
+    "container state improper",
+    "is not running",
+    "no such container",
+    "No such container",
+)
 
 
 class PostgresProbe(Probe):
