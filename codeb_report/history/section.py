@@ -1,0 +1,160 @@
+"""What the nightly report says about the past: "전일 대비 변경 사항" and "리소스 추세".
+
+``NightlyHistory`` wraps the run's analyse and render stages: analysing also reads the
+stored history, diffs against the most recent earlier snapshot and adds the disk-full
+forecasts to the findings; rendering hands the history to the report templates.
+
+    stages = NightlyHistory(output_root, analyse=lambda s: analyse(s, thresholds))
+    run_nightly(options, collect, stages.analyse, stages.render)
+    stages.history.summary  # Korean lines for the mail body, most important first
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cached_property
+from pathlib import Path
+
+from codeb_report.analysis.model import Analysis, Finding, Priority
+from codeb_report.history.compare import Analyse, diff_with_findings
+from codeb_report.history.diff import SnapshotDiff
+from codeb_report.history.settings import DiffSettings, TrendSettings
+from codeb_report.history.store import Stored, recent_snapshots
+from codeb_report.history.summary import size, summary_lines
+from codeb_report.history.trends import Trends, build_trends, forecast_findings
+from codeb_report.render.diff_view import DiffView, diff_view, no_previous_view
+from codeb_report.snapshot import Snapshot
+
+Render = Callable[..., list[Path]]
+_RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
+
+
+@dataclass
+class HistoryReport:
+    """The two history sections of one report, ready for the templates."""
+
+    day: date
+    previous: date | None
+    diff: SnapshotDiff | None
+    trends: Trends
+    forecasts: list[Finding]  # 디스크 용량 소진 예상, already merged into the findings
+    settings: TrendSettings = field(default_factory=TrendSettings)
+
+    @cached_property
+    def diff_view(self) -> DiffView:
+        return diff_view(self.diff) if self.diff is not None else no_previous_view(self.day)
+
+    @property
+    def summary(self) -> list[str]:
+        """For the mail body: the changes, most important first (Korean)."""
+        if self.diff is None:
+            return [self.diff_view.note or ""]
+        return summary_lines(self.diff)
+
+    @property
+    def span(self) -> str:
+        times = self.trends.times
+        if not times:
+            return "-"
+        return f"{times[0].date().isoformat()} ~ {times[-1].date().isoformat()}"
+
+    @property
+    def forecast_rows(self) -> list[list[str]]:
+        """서버 | 파일시스템 | 남은 용량 | 하루 증가량 | 소진 예상, soonest first."""
+        rows = []
+        growing = [f for f in self.trends.forecasts if f.days_left is not None]
+        for f in sorted(growing, key=lambda f: f.days_left or 0.0):
+            assert f.days_left is not None
+            due = f"{f.days_left:.0f}일 후" if f.days_left < 3650 else "10년 이상"
+            if f.days_left < self.settings.horizon_days:
+                due = f"⚠️ {due}"
+            rows.append([f.server, f.mount, size(f.available), size(int(f.growth_per_day)), due])
+        return rows
+
+    @cached_property
+    def charts_html(self) -> str:
+        from codeb_report.history.charts_html import charts_html
+
+        return charts_html(self.trends)
+
+
+def build_history(
+    snapshot: Snapshot,
+    analysis: Analysis,
+    output_root: Path,
+    analyse: Analyse,
+    day: date | None = None,
+    diff_settings: DiffSettings | None = None,
+    trend_settings: TrendSettings | None = None,
+) -> HistoryReport:
+    """History of ``snapshot`` (the report of ``day``) from the snapshots stored before it."""
+    trend_settings = trend_settings or TrendSettings()
+    day = day or snapshot.collected_at.date()
+    stored: list[Stored] = recent_snapshots(
+        output_root, trend_settings.snapshots - 1, until=day - timedelta(days=1)
+    )
+    past = [s.load() for s in stored]
+    trends = build_trends([*past, snapshot], trend_settings)
+    forecasts = forecast_findings(trends, trend_settings)
+    diff = None
+    if past:
+        old_forecasts = forecast_findings(build_trends(past, trend_settings), trend_settings)
+        diff = diff_with_findings(
+            past[-1],
+            snapshot,
+            analyse,
+            diff_settings,
+            earlier=past[:-1],
+            new_findings=[*analysis.findings, *forecasts],
+            extra_old=old_forecasts,
+        )
+    return HistoryReport(
+        day=day,
+        previous=stored[-1].day if stored else None,
+        diff=diff,
+        trends=trends,
+        forecasts=forecasts,
+        settings=trend_settings,
+    )
+
+
+def with_findings(analysis: Analysis, extra: list[Finding]) -> Analysis:
+    """``analysis`` with ``extra`` findings merged in, High to Low (stable otherwise)."""
+    if not extra:
+        return analysis
+    findings = sorted([*analysis.findings, *extra], key=lambda f: _RANK[f.priority])
+    return analysis.model_copy(update={"findings": findings})
+
+
+@dataclass
+class NightlyHistory:
+    """The run's analyse and render stages with the history sections added."""
+
+    output_root: Path
+    analyse_only: Analyse
+    day: date | None = None
+    diff_settings: DiffSettings | None = None
+    trend_settings: TrendSettings | None = None
+    history: HistoryReport | None = None
+
+    def analyse(self, snapshot: Snapshot) -> Analysis:
+        analysis = self.analyse_only(snapshot)
+        self.history = build_history(
+            snapshot,
+            analysis,
+            self.output_root,
+            self.analyse_only,
+            self.day,
+            self.diff_settings,
+            self.trend_settings,
+        )
+        return with_findings(analysis, self.history.forecasts)
+
+    def render(
+        self, snapshot: Snapshot, analysis: Analysis, formats: list[str], out_dir: Path
+    ) -> list[Path]:
+        from codeb_report.render import render_report
+
+        return render_report(snapshot, analysis, formats, out_dir, history=self.history)
