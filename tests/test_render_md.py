@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import markdown
 import pytest
-from test_render_sample import HOSTILE, analysis_of, fleet, hostile_fleet
+from test_render_sample import HOSTILE, analysis_of, app_server, fleet, hostile_fleet
 
 from codeb_report.render.base import Report
 from codeb_report.render.escape import code, md
@@ -162,3 +162,81 @@ def test_hostile_names_never_become_markup() -> None:
     assert "# not a heading" in cells
     assert not re.search(r"^#{1,6} not a heading", text, re.M)
     assert "경로 <script>alert(1)</script> 그리고 [click](http://127.0.0.1:9/x)" in cells
+
+
+def test_configured_title_zone_and_descriptions_are_used() -> None:
+    from zoneinfo import ZoneInfo
+
+    from codeb_report.render import RenderOptions
+
+    late = fleet().collected_at.replace(hour=20)  # 2025-12-20 20:00 UTC is the 21st in Seoul
+    snapshot = fleet().model_copy(update={"collected_at": late})
+    options = RenderOptions(
+        title="우리 서버 | 현황",
+        zone=ZoneInfo("Asia/Seoul"),
+        ports={3100: "대시보드"},
+        units={"codeb-watchdog": "감시 데몬"},
+    )
+    text = Report(snapshot, analysis_of(snapshot), options).markdown
+    assert text.startswith("# 우리 서버 \\| 현황\n")
+    assert "**생성일**: 2025-12-21" in text
+    assert "| 3100 | 0.0.0.0, :: | docker-proxy | codeb-dashboard 컨테이너 |" not in text
+    assert "| 3100 | 0.0.0.0, :: | docker-proxy | 대시보드 |" in text
+    assert "| codeb-watchdog | ✅ Active | 감시 데몬 |" in text
+
+
+def test_watched_units_lead_the_service_table_and_missing_ones_show() -> None:
+    from codeb_report.snapshot import Service, Watched
+
+    services = [
+        Service(unit="cron.service", active="active", sub="running", description="cron"),
+        Service(unit="ufw.service", active="inactive", sub="dead", description="firewall"),
+        Service(unit="bad.service", active="failed", sub="failed", description="broken"),
+        Service(unit="codeb-watchdog.service", active="active", sub="running", description="wd"),
+    ]
+    watched = [
+        Watched(kind="unit", name="codeb-watchdog", unit="codeb-watchdog.service", present=True,
+                state="active"),
+        Watched(kind="unit", name="codeb-protection", present=False),
+        Watched(kind="container", name="codeb-cms", present=False),
+    ]  # fmt: skip
+    server = app_server("n1", services=services, watched=watched)
+    snapshot = fleet().model_copy(update={"servers": [server]})
+    text = render(snapshot, analysis_of(snapshot))
+    table = text.split("#### 시스템 서비스")[1].split("####")[0]
+    rows = [
+        line.split(" | ")[0].strip("| ") for line in table.splitlines() if line.startswith("| ")
+    ]
+    assert rows[1:] == ["codeb-watchdog", "codeb-protection", "bad"]  # [0] is the header
+    assert "| codeb-protection | ❌ 없음 | - |" in table
+    assert "❌ 찾을 수 없는 컨테이너: `codeb-cms`" in text
+    unwatched = app_server("n1", services=services)
+    text = render(snapshot.model_copy(update={"servers": [unwatched]}), analysis_of(snapshot))
+    table = text.split("#### 시스템 서비스")[1].split("####")[0]
+    assert "cron" in table and "bad" in table and "ufw" not in table
+
+
+def test_backup_folder_that_cannot_be_read_says_so() -> None:
+    from codeb_report.snapshot import BackupDir
+
+    server = app_server(
+        "n4", backups=[BackupDir(path="/srv/b", exists=True, error="permission denied")]
+    )
+    snapshot = fleet().model_copy(update={"servers": [server]})
+    text = render(snapshot, analysis_of(snapshot))
+    assert "| `/srv/b` | ⚠️ 확인 불가: permission denied | - | - | - |" in text
+
+
+def test_other_runtime_missing_is_no_news_when_containers_were_found() -> None:
+    from codeb_report.snapshot import ProbeOutcome, ProbeStatus
+
+    skipped = ProbeOutcome(
+        probe="podman", status=ProbeStatus.SKIPPED, reason="podman not installed"
+    )
+    snapshot = fleet().model_copy(update={"servers": [app_server("n1", probes=[skipped])]})
+    text = render(snapshot, analysis_of(snapshot))
+    assert "podman 미설치" not in text
+    snapshot = fleet().model_copy(
+        update={"servers": [app_server("n1", probes=[skipped], containers=[])]}
+    )
+    assert "- podman 미설치로 수집하지 않음" in render(snapshot, analysis_of(snapshot))

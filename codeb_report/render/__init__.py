@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codeb_report.analysis.model import Analysis
+from codeb_report.render.view import RenderOptions
 from codeb_report.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from codeb_report.render.base import ReportFormat
+
+__all__ = ["RenderOptions", "available_formats", "render_report"]
 
 
 def available_formats() -> dict[str, type[ReportFormat]]:
@@ -26,9 +29,15 @@ def available_formats() -> dict[str, type[ReportFormat]]:
 
 
 def render_report(
-    snapshot: Snapshot, analysis: Analysis, formats: list[str], out_dir: Path
+    snapshot: Snapshot,
+    analysis: Analysis,
+    formats: list[str],
+    out_dir: Path,
+    options: RenderOptions | None = None,
 ) -> list[Path]:
     """Write ``report.<format>`` for each format into ``out_dir``; return the paths written.
+
+    ``options`` carries what a configuration adds: title, time zone, descriptions.
 
     Every file is rendered in memory first and written atomically, so a failure leaves
     earlier reports in place and never a half-written file.
@@ -41,7 +50,7 @@ def render_report(
     unknown = [f for f in formats if f not in known]
     if unknown:
         raise OutputError(f"unknown report format: {', '.join(unknown)}")
-    report = Report(snapshot, analysis)
+    report = Report(snapshot, analysis, options)
     written = []
     for name in dict.fromkeys(formats):
         fmt = known[name]()

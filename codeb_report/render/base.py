@@ -18,10 +18,11 @@ class Report:
 
     snapshot: Snapshot
     analysis: Analysis
+    options: view.RenderOptions | None = None
 
     @cached_property
     def view(self) -> view.ReportView:
-        return view.build(self.snapshot, self.analysis)
+        return view.build(self.snapshot, self.analysis, self.options)
 
     @cached_property
     def markdown(self) -> str:

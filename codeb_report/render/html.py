@@ -21,11 +21,6 @@ def markdown_to_html(text: str) -> str:
     return converter.convert(text)
 
 
-def title_of(text: str) -> str:
-    first = text.lstrip().splitlines()[0] if text.strip() else ""
-    return first.removeprefix("# ").strip() if first.startswith("# ") else "codeb-report"
-
-
 def page(report: Report, body: str) -> str:
     """The complete page around a body; the PDF passes its own variant of the body."""
     css = (templates_dir() / "report.css").read_text(encoding="utf-8")
@@ -33,7 +28,7 @@ def page(report: Report, body: str) -> str:
         html_env()
         .get_template("report.html.j2")
         .render(
-            title=title_of(report.markdown),
+            title=report.view.title,
             date=report.view.date,
             version=report.view.version,
             css=Markup(css),

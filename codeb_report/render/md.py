@@ -10,6 +10,7 @@ from codeb_report.render.view import ReportView
 def render_markdown(report: ReportView) -> str:
     template = markdown_env().get_template("report.md.j2")
     text = template.render(
+        title=report.title,
         date=report.date,
         version=report.version,
         servers=report.servers,

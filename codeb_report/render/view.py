@@ -6,9 +6,9 @@ container, how long a container has been up) happens here, once for every format
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from codeb_report import __version__, units
 from codeb_report.analysis.model import (
@@ -28,6 +28,7 @@ from codeb_report.snapshot import (
     Server,
     Service,
     Snapshot,
+    Watched,
 )
 
 # Ports whose service is known without asking the process; shown when nothing better is.
@@ -45,15 +46,31 @@ WELL_KNOWN_PORTS = {
 }
 
 # Which probes feed which section, so a skipped probe is reported where its rows would be.
+# Probe names are matched before their first dot: "centrifugo.unit" feeds "centrifugo".
 SECTION_PROBES = {
-    "system": ("system", "memory", "filesystems", "disk"),
-    "containers": ("containers", "docker", "podman"),
-    "services": ("services", "systemd", "systemctl"),
-    "ports": ("ports", "ss", "listening_ports"),
+    "system": ("system", "memory", "filesystems"),
+    "containers": ("docker", "podman", "watched.containers"),
+    "services": ("services", "watched.units"),
+    "ports": ("ports",),
     "centrifugo": ("centrifugo",),
-    "databases": ("postgresql", "redis", "databases"),
-    "backups": ("backups", "backup"),
+    "databases": ("postgresql", "redis"),
+    "backups": ("backups",),
 }
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What the configuration adds to a snapshot's report (issue: the fleet's TOML file).
+
+    ``ports``, ``units`` and ``containers`` map to the words the reader is told they are,
+    e.g. 3101 -> "SSOT Registry", codeb-watchdog -> "워치독 모니터".
+    """
+
+    title: str | None = None
+    zone: tzinfo | None = None  # the report's date is the collection's date in this zone
+    ports: Mapping[int, str] = field(default_factory=dict)
+    units: Mapping[str, str] = field(default_factory=dict)
+    containers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -77,8 +94,9 @@ class PortRow:
     port: int
     addresses: str
     process: str | None
+    described: str | None  # what the configuration calls it: said first
     container: str | None
-    service: str | None
+    service: str | None  # Centrifugo or a well-known service
 
 
 @dataclass(frozen=True)
@@ -112,6 +130,7 @@ class BackupRow:
     total_size: str
     newest_file: str | None
     newest_age: str | None
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -132,6 +151,7 @@ class ServerView:
     location: str  # address, or host when no address is known
     containers: list[ContainerRow] = field(default_factory=list)
     stopped: list[ContainerRow] = field(default_factory=list)
+    missing_containers: list[str] = field(default_factory=list)  # watched, but not there
     services: list[ServiceRow] = field(default_factory=list)
     ports: list[PortRow] = field(default_factory=list)
     centrifugo: CentrifugoView | None = None
@@ -142,6 +162,7 @@ class ServerView:
 
 @dataclass
 class ReportView:
+    title: str
     date: str
     version: str
     servers: list[ServerView]
@@ -149,14 +170,24 @@ class ReportView:
     priorities: list[tuple[Priority, list[Finding]]]
 
 
-def build(snapshot: Snapshot, analysis: Analysis) -> ReportView:
+DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
+
+
+def build(
+    snapshot: Snapshot, analysis: Analysis, options: RenderOptions | None = None
+) -> ReportView:
+    options = options or RenderOptions()
     judged = {s.name: s for s in analysis.servers}
     servers = [
-        _server(s, judged.get(s.name) or _unjudged(s), snapshot.collected_at)
+        _server(s, judged.get(s.name) or _unjudged(s), snapshot.collected_at, options)
         for s in snapshot.servers
     ]
+    collected = (
+        snapshot.collected_at.astimezone(options.zone) if options.zone else snapshot.collected_at
+    )
     return ReportView(
-        date=snapshot.collected_at.date().isoformat(),
+        title=options.title or DEFAULT_TITLE,
+        date=collected.date().isoformat(),
         version=__version__,
         servers=servers,
         analysis=analysis,
@@ -173,7 +204,9 @@ def _unjudged(server: Server) -> ServerAnalysis:
     )
 
 
-def _server(server: Server, judged: ServerAnalysis, at: datetime) -> ServerView:
+def _server(
+    server: Server, judged: ServerAnalysis, at: datetime, options: RenderOptions
+) -> ServerView:
     hostname = server.system.hostname if server.system else server.host
     view = ServerView(server, judged, hostname, server.address or server.host)
     if not server.reachable:
@@ -181,12 +214,21 @@ def _server(server: Server, judged: ServerAnalysis, at: datetime) -> ServerView:
     rows = [_container(c, judged, at) for c in server.containers]
     view.containers = [r for r, c in zip(rows, server.containers, strict=True) if _running(c)]
     view.stopped = [r for r, c in zip(rows, server.containers, strict=True) if not _running(c)]
-    view.services = [_service(u, judged) for u in server.services]
-    view.ports = _ports(server)
+    names = {c.name for c in server.containers}
+    view.missing_containers = [
+        w.name
+        for w in server.watched
+        if w.kind == "container" and w.present is False and w.name not in names
+    ]
+    view.services = _services(server, judged, at, options)
+    view.ports = _ports(server, options)
     view.centrifugo = _centrifugo(server, at)
     view.databases = _databases(server)
     view.backups = [_backup(b, at) for b in server.backups]
     view.gaps = _gaps(server.probes)
+    if server.containers:  # found through one runtime: the other one missing is no news
+        kept = [g for g in view.gaps.get("containers", []) if g.failed or not g.missing_tool]
+        view.gaps["containers"] = kept
     return view
 
 
@@ -208,15 +250,62 @@ def _container(c: Container, judged: ServerAnalysis, at: datetime) -> ContainerR
     return ContainerRow(c.name, c.runtime, ports, status, uptime)
 
 
-def _service(u: Service, judged: ServerAnalysis) -> ServiceRow:
+# Service states worth a row when no units are configured to watch: not the dozens of
+# inactive units every machine has.
+NOTABLE_STATES = ("active", "activating", "deactivating", "reloading", "failed")
+
+
+def _services(
+    server: Server, judged: ServerAnalysis, at: datetime, options: RenderOptions
+) -> list[ServiceRow]:
+    """The configured units (and CI runner) when there are any, else every notable unit;
+    a failed unit is always shown."""
+    watched = [w for w in server.watched if w.kind == "unit"]
+    rows = [_watched_unit(w, server, judged, options) for w in watched]
+    shown = {w.unit or w.name for w in watched} | {w.name for w in watched}
+    for u in server.services:
+        if u.unit in shown or u.unit.removesuffix(".service") in shown:
+            continue
+        if u.active == "failed" or (not watched and u.active in NOTABLE_STATES):
+            rows.append(_service(u, judged, options))
+    return rows
+
+
+def _unit_description(unit: str, fallback: str | None, options: RenderOptions) -> str | None:
+    short = unit.removesuffix(".service")
+    return options.units.get(short) or options.units.get(unit) or fallback
+
+
+def _service(u: Service, judged: ServerAnalysis, options: RenderOptions) -> ServiceRow:
     status = judged.service_states.get(u.unit)
     if status is None:
         level = {"active": Level.OK, "failed": Level.CRIT}.get(u.active, Level.WARN)
         status = Status(level=level, word=u.active.capitalize())
-    return ServiceRow(u.unit.removesuffix(".service"), status, u.description)
+    short = u.unit.removesuffix(".service")
+    return ServiceRow(short, status, _unit_description(u.unit, u.description, options))
 
 
-def _ports(server: Server) -> list[PortRow]:
+def _watched_unit(
+    w: Watched, server: Server, judged: ServerAnalysis, options: RenderOptions
+) -> ServiceRow:
+    unit = w.unit or w.name
+    listed = next((u for u in server.services if u.unit in (unit, f"{w.name}.service")), None)
+    if listed is not None and w.present is not False:
+        return _service(listed, judged, options)
+    if w.present is False:
+        status = Status(level=Level.CRIT, word="없음")
+    elif w.present is None:
+        status = Status(level=Level.WARN, word="확인 불가")
+    elif (w.state or "") == "active":
+        status = Status(level=Level.OK, word="Active")
+    else:
+        level = Level.CRIT if w.state == "failed" else Level.WARN
+        status = Status(level=level, word=(w.state or "unknown").capitalize())
+    description = _unit_description(unit, w.description or w.error, options)
+    return ServiceRow(unit.removesuffix(".service"), status, description)
+
+
+def _ports(server: Server, options: RenderOptions) -> list[PortRow]:
     """One row per port and process; IPv4 and IPv6 listeners of the same socket share it."""
     by_container = {p.host_port: c.name for c in server.containers for p in c.ports if p.host_port}
     centrifugo_port = server.centrifugo.port if server.centrifugo else None
@@ -229,7 +318,8 @@ def _ports(server: Server) -> list[PortRow]:
     ):
         service = "Centrifugo" if port == centrifugo_port else WELL_KNOWN_PORTS.get(port)
         addresses = ", ".join(dict.fromkeys(p.address for p in listeners))
-        rows.append(PortRow(port, addresses, process, by_container.get(port), service))
+        described = options.ports.get(port)
+        rows.append(PortRow(port, addresses, process, described, by_container.get(port), service))
     return rows
 
 
@@ -305,6 +395,7 @@ def _backup(b: BackupDir, at: datetime) -> BackupRow:
         total_size=units.size(b.total_size),
         newest_file=b.newest_file,
         newest_age=_since(b.newest_mtime, at),
+        error=b.error,
     )
 
 
@@ -321,7 +412,11 @@ def _gaps(outcomes: list[ProbeOutcome]) -> dict[str, list[Gap]]:
     for o in outcomes:
         if o.status == ProbeStatus.OK:
             continue
-        section = next((s for s, names in SECTION_PROBES.items() if o.probe in names), "other")
+        family = o.probe.split(".")[0]
+        section = next(
+            (s for s, names in SECTION_PROBES.items() if o.probe in names or family in names),
+            "other",
+        )
         gaps.setdefault(section, []).append(
             Gap(o.probe, o.status == ProbeStatus.FAILED, o.reason, _missing_tool(o.reason))
         )
