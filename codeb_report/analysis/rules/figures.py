@@ -32,6 +32,7 @@ def disk_high(snapshot: Snapshot, t: Thresholds) -> Iterator[Hit]:
             if status.level == Level.OK:
                 continue
             pct = units.percent(fs.used, fs.used + fs.available)
+            disk = "디스크" if fs.mount == "/" else f"{fs.mount} 디스크"
             yield Hit(
                 priority=_priority(status),
                 server=server.name,
@@ -41,8 +42,8 @@ def disk_high(snapshot: Snapshot, t: Thresholds) -> Iterator[Hit]:
                 ),
                 action="불필요한 파일 정리 또는 디스크 증설",
                 level=status.level,
-                step=f"{fs.mount} 디스크 정리 또는 증설",
-                summary=f"{fs.mount} 디스크 {pct}% 사용",
+                step=f"{disk} 정리 또는 증설",
+                summary=f"{disk} {pct}% 사용",
             )
 
 
