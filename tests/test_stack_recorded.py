@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from codeb_report.probes.base import Probe
+from codeb_report.probes.stack.backups import BackupsProbe
 from codeb_report.probes.stack.centrifugo import (
     CentrifugoConfig,
     CentrifugoHealth,
@@ -23,7 +24,12 @@ from codeb_report.probes.stack.centrifugo import (
 )
 from codeb_report.probes.stack.postgresql import PostgresProbe
 from codeb_report.probes.stack.redis import RedisProbe
-from codeb_report.probes.stack.settings import CentrifugoSettings, PostgresSettings, RedisSettings
+from codeb_report.probes.stack.settings import (
+    BackupFolder,
+    CentrifugoSettings,
+    PostgresSettings,
+    RedisSettings,
+)
 from codeb_report.probes.stack.watched import WatchedContainers, WatchedUnits
 from codeb_report.snapshot import Server
 
@@ -49,6 +55,10 @@ PROBES: dict[str, tuple[Callable[[dict[str, Any]], Probe], Callable[[Server], An
     "centrifugo.config": (
         lambda s: CentrifugoConfig(CentrifugoSettings(**s)),
         lambda v: v.centrifugo,
+    ),
+    "backups": (
+        lambda s: BackupsProbe([BackupFolder(**f) for f in s["folders"]]),
+        lambda v: v.backups,
     ),
     "watched.units": (lambda s: WatchedUnits(**s), lambda v: v.watched),
     "watched.containers": (lambda s: WatchedContainers(**s), lambda v: v.watched),

@@ -117,7 +117,7 @@ class CentrifugoSettings(Section):
     config_path: Annotated[str, Field(pattern=r"^/")] = "/etc/centrifugo/config.json"
     unit: str = "centrifugo"
     binary: str = "centrifugo"
-    # Default: http://127.0.0.1:<port from the config file, else 8000>/health
+    # Default: http://127.0.0.1:8000/health (Centrifugo's default port); set it for another port.
     health_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
 
 
