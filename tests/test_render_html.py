@@ -102,3 +102,22 @@ def test_unknown_format_and_unwritable_folder_are_one_line_errors(tmp_path: Path
     assert err.value.exit_code == Exit.OUTPUT
     assert str(blocker / "out" / "report.md") in err.value.format_message()
     assert "\n" not in err.value.format_message()
+
+
+def test_nightly_history_sections_follow_the_conclusion(tmp_path: Path) -> None:
+    import history_gen
+
+    from codeb_report.analysis import analyse
+    from codeb_report.history.section import NightlyHistory
+
+    history_gen.write_history(tmp_path / "out", days=4, servers=2)
+    snapshot = history_gen.snapshot_for(4, servers=2)
+    stages = NightlyHistory(tmp_path / "out", analyse)
+    analysis = stages.analyse(snapshot)
+    report = Report(snapshot, analysis, history=stages.history)
+    headings = re.findall(r"^## (.+)$", report.markdown, re.M)
+    assert headings[-3:] == ["4. 결론", "5. 전일 대비 변경 사항", "6. 리소스 추세"]
+    page = HtmlFormat().render(report).decode("utf-8")
+    assert "<h2>4. 결론</h2>" in page and "<h2>5. 전일 대비 변경 사항</h2>" in page
+    assert page.count("<svg") >= 2 and page.index("<svg") > page.index("6. 리소스 추세")
+    assert Report(snapshot, analysis).charts_html == ""

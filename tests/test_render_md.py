@@ -50,7 +50,7 @@ def shown(markdown_text: str) -> list[str]:
     return parser.cells
 
 
-@pytest.mark.parametrize("value", [*HOSTILE.values(), "1. x", "- y", "---", "&lt;", "~~s~~"])
+@pytest.mark.parametrize("value", [*HOSTILE.values(), "1. x", "- y", "---", "&lt;", "~~s~~", "pg_stat", "_x_", "a_b_c_"])
 def test_escaped_value_reads_as_itself_in_a_table_cell(value: str) -> None:
     table = f"| a | b |\n|---|---|\n| {md(value)} | {code(value)} |\n"
     assert shown(table) == [value.replace("\n", " ")] * 2

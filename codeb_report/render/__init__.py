@@ -15,6 +15,7 @@ from codeb_report.render.view import RenderOptions
 from codeb_report.snapshot import Snapshot
 
 if TYPE_CHECKING:
+    from codeb_report.history.section import HistoryReport
     from codeb_report.render.base import ReportFormat
 
 __all__ = ["RenderOptions", "available_formats", "render_report"]
@@ -34,10 +35,12 @@ def render_report(
     formats: list[str],
     out_dir: Path,
     options: RenderOptions | None = None,
+    history: HistoryReport | None = None,
 ) -> list[Path]:
     """Write ``report.<format>`` for each format into ``out_dir``; return the paths written.
 
-    ``options`` carries what a configuration adds: title, time zone, descriptions.
+    ``options`` carries what a configuration adds: title, time zone, descriptions;
+    ``history`` the nightly run's sections on changes and trends.
 
     Every file is rendered in memory first and written atomically, so a failure leaves
     earlier reports in place and never a half-written file.
@@ -50,7 +53,7 @@ def render_report(
     unknown = [f for f in formats if f not in known]
     if unknown:
         raise OutputError(f"unknown report format: {', '.join(unknown)}")
-    report = Report(snapshot, analysis, options)
+    report = Report(snapshot, analysis, options, history)
     written = []
     for name in dict.fromkeys(formats):
         fmt = known[name]()

@@ -5,11 +5,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from codeb_report.analysis.model import Analysis
 from codeb_report.render import view
 from codeb_report.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from codeb_report.history.section import HistoryReport
 
 
 @dataclass
@@ -19,6 +22,7 @@ class Report:
     snapshot: Snapshot
     analysis: Analysis
     options: view.RenderOptions | None = None
+    history: HistoryReport | None = None  # the nightly run's 전일 대비 / 추세 sections
 
     @cached_property
     def view(self) -> view.ReportView:
@@ -28,7 +32,7 @@ class Report:
     def markdown(self) -> str:
         from codeb_report.render.md import render_markdown
 
-        return render_markdown(self.view)
+        return render_markdown(self.view, self.history)
 
     @cached_property
     def html_body(self) -> str:
@@ -36,6 +40,12 @@ class Report:
         from codeb_report.render.html import markdown_to_html
 
         return markdown_to_html(self.markdown)
+
+    @property
+    def charts_html(self) -> str:
+        """The trend charts (SVG), which go into the page after the body: never through
+        the Markdown, whose conversion lets no raw HTML pass."""
+        return self.history.charts_html if self.history is not None else ""
 
 
 class ReportFormat(ABC):

@@ -15,7 +15,8 @@ from codeb_report.analysis.model import Span
 # Newlines would end a table row or a list item; other control characters have no glyph.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 # Backslash escapes known to both CommonMark and python-markdown (with its tables extension).
-_INLINE = re.compile(r"([\\`*_\[\]|])")
+# An underscore inside a word (pg_stat) is never emphasis, so it is left readable.
+_INLINE = re.compile(r"([\\`*\[\]|]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
 # python-markdown has no backslash escape for these, CommonMark decodes the entities.
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "~": "&#126;"}
 _ENTITY_CHARS = re.compile("[&<>~]")

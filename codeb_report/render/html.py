@@ -22,7 +22,11 @@ def markdown_to_html(text: str) -> str:
 
 
 def page(report: Report, body: str) -> str:
-    """The complete page around a body; the PDF passes its own variant of the body."""
+    """The complete page around a body; the PDF passes its own variant of the body.
+
+    The history's trend charts follow the body as they are: they are SVG made by pygal,
+    which escapes the names inside, and must not get the PDF's no-wrap spans.
+    """
     css = (templates_dir() / "report.css").read_text(encoding="utf-8")
     return (
         html_env()
@@ -33,6 +37,7 @@ def page(report: Report, body: str) -> str:
             version=report.view.version,
             css=Markup(css),
             body=Markup(body),
+            charts=Markup(report.charts_html),
         )
     )
 

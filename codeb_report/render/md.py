@@ -7,7 +7,7 @@ from codeb_report.render.templates import markdown_env
 from codeb_report.render.view import ReportView
 
 
-def render_markdown(report: ReportView) -> str:
+def render_markdown(report: ReportView, history: object | None = None) -> str:
     template = markdown_env().get_template("report.md.j2")
     text = template.render(
         title=report.title,
@@ -16,6 +16,7 @@ def render_markdown(report: ReportView) -> str:
         servers=report.servers,
         analysis=report.analysis,
         priorities=report.priorities,
+        history=history,
     )
     return _squeeze_blank_lines(text)
 

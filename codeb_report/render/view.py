@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
 from codeb_report import __version__, units
 from codeb_report.analysis.model import (
@@ -30,6 +31,9 @@ from codeb_report.snapshot import (
     Snapshot,
     Watched,
 )
+
+if TYPE_CHECKING:
+    from codeb_report.config import Config
 
 # Ports whose service is known without asking the process; shown when nothing better is.
 WELL_KNOWN_PORTS = {
@@ -71,6 +75,17 @@ class RenderOptions:
     ports: Mapping[int, str] = field(default_factory=dict)
     units: Mapping[str, str] = field(default_factory=dict)
     containers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Config) -> RenderOptions:
+        d = config.descriptions
+        return cls(
+            title=config.report.title,
+            zone=config.report.zone(),
+            ports=dict(d.ports),
+            units=dict(d.units),
+            containers=dict(d.containers),
+        )
 
 
 @dataclass(frozen=True)
