@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import history_gen as gen
 import pytest
 
-from codeb_report.analysis.model import Finding, Priority, text
+from codeb_report.analysis.model import Analysis, Finding, Priority, text
+from codeb_report.history.compare import first_seen_back
 from codeb_report.history.diff import (
     ContainerEvent,
     FindingState,
@@ -16,7 +15,6 @@ from codeb_report.history.diff import (
     ServerEvent,
     SnapshotDiff,
     diff_snapshots,
-    first_seen_dates,
 )
 from codeb_report.history.settings import DiffSettings
 from codeb_report.history.summary import NO_CHANGES, summary_lines
@@ -159,12 +157,31 @@ def test_open_findings_alone_are_not_a_change() -> None:
     assert not result.changed
 
 
-def test_first_seen_counts_from_the_latest_unbroken_run() -> None:
-    at = [HISTORY[i].collected_at for i in range(4)]
+def test_first_seen_walks_back_only_while_a_finding_is_traced() -> None:
+    at = [HISTORY[i].collected_at for i in range(5)]
     a, b = _finding("a", "n1"), _finding("b", "n2")
-    since = first_seen_dates([(at[0], [a, b]), (at[1], [a]), (at[2], [a, b]), (at[3], [a, b])])
-    assert since == {("a", "n1"): at[0], ("b", "n2"): at[2]}
-    assert at[3] - since[("b", "n2")] == timedelta(days=1)
+    found = {0: [a], 1: [a, b], 2: [a], 3: [a, b]}  # by day; both open on day 4
+    fetched: list[int] = []
+
+    def fetch(i: int):
+        def run() -> Snapshot:
+            fetched.append(i)
+            return HISTORY[i]
+
+        return run
+
+    def analyse(snapshot: Snapshot) -> Analysis:
+        day = at.index(snapshot.collected_at)
+        return Analysis(servers=[], findings=found[day], assessment=[], next_steps=[])
+
+    since = first_seen_back(
+        {("a", "n1"), ("b", "n2")}, at[4], [fetch(i) for i in (3, 2, 1, 0)], analyse
+    )
+    assert since == {("a", "n1"): at[0], ("b", "n2"): at[3]}
+    assert fetched == [3, 2, 1, 0]
+    fetched.clear()
+    first_seen_back({("b", "n2")}, at[4], [fetch(i) for i in (3, 2, 1, 0)], analyse)
+    assert fetched == [3, 2]  # b is gone on day 2: nothing older is read
 
 
 def test_summary_puts_lost_servers_and_high_findings_first() -> None:

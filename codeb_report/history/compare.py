@@ -3,24 +3,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from codeb_report.analysis.model import Analysis, Finding
-from codeb_report.history.diff import SnapshotDiff, diff_snapshots, first_seen_dates
+from codeb_report.history.diff import SnapshotDiff, diff_snapshots
 from codeb_report.history.settings import DiffSettings
 from codeb_report.history.store import SNAPSHOT_FILE, Stored, as_date, recent_snapshots
 from codeb_report.snapshot import Snapshot, load
 
 Analyse = Callable[[Snapshot], Analysis]
+Key = tuple[str, str]
 
 
-def findings_since(
-    earlier: Sequence[Snapshot], analyse: Analyse
-) -> dict[tuple[str, str], datetime]:
-    """When each finding of the last of ``earlier`` (oldest first) began its current run."""
-    return first_seen_dates((s.collected_at, analyse(s).findings) for s in earlier)
+def first_seen_back(
+    open_keys: Iterable[Key],
+    since: datetime,
+    newest_first: Iterable[Callable[[], Snapshot]],
+    analyse: Analyse,
+) -> dict[Key, datetime]:
+    """When each open finding (present at ``since``) began its unbroken run.
+
+    Walks back one earlier snapshot at a time, loading and analysing it only while some
+    finding is still traced, so a history of resolved findings costs nothing.
+    """
+    first = dict.fromkeys(open_keys, since)
+    tracing = set(first)
+    for fetch in newest_first:
+        if not tracing:
+            break
+        snapshot = fetch()
+        present = {(f.rule, f.server) for f in analyse(snapshot).findings}
+        tracing &= present
+        for key in tracing:
+            first[key] = snapshot.collected_at
+    return first
 
 
 def diff_with_findings(
@@ -29,20 +47,23 @@ def diff_with_findings(
     analyse: Analyse,
     settings: DiffSettings | None = None,
     *,
-    earlier: Sequence[Snapshot] = (),
+    earlier: Sequence[Callable[[], Snapshot]] = (),
     new_findings: list[Finding] | None = None,
     extra_old: Sequence[Finding] = (),
 ) -> SnapshotDiff:
     """Diff two snapshots, findings included.
 
-    ``earlier`` are snapshots before ``old`` (oldest first) that date findings open since
-    before it; ``new_findings`` saves analysing ``new`` again when the caller has them;
-    ``extra_old`` adds findings analysis does not raise itself (disk forecasts).
+    ``earlier`` fetch the snapshots before ``old``, newest first; they date findings open
+    since before it. ``new_findings`` saves analysing ``new`` again when the caller has
+    them; ``extra_old`` adds findings analysis does not raise itself (disk forecasts).
     """
     old_findings = [*analyse(old).findings, *extra_old]
     if new_findings is None:
         new_findings = analyse(new).findings
-    first_seen = findings_since([*earlier, old], analyse) if earlier else None
+    still_open = {(f.rule, f.server) for f in new_findings} & {
+        (f.rule, f.server) for f in old_findings
+    }
+    first_seen = first_seen_back(still_open, old.collected_at, earlier, analyse)
     return diff_snapshots(
         old,
         new,
@@ -72,5 +93,5 @@ def diff_paths(
     """``codeb-report diff``: findings still open are dated back through the dated folders
     next to OLD, up to ``history_limit`` of them."""
     old, new = load(old_path), load(new_path)
-    earlier = [s.load() for s in earlier_stored(old_path, history_limit)]
+    earlier = [s.load for s in reversed(earlier_stored(old_path, history_limit))]
     return diff_with_findings(old, new, analyse, settings, earlier=earlier)

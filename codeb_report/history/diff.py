@@ -362,18 +362,3 @@ def diff_findings(
             changes.append(FindingChange(state=FindingState.RESOLVED, finding=finding))
     order = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
     return sorted(changes, key=lambda c: (order[c.finding.priority], c.key))
-
-
-def first_seen_dates(
-    history: Iterable[tuple[datetime, Iterable[Finding]]],
-) -> dict[tuple[str, str], datetime]:
-    """When each finding of the latest entry began its current unbroken run.
-
-    ``history`` is (collected_at, findings) pairs, oldest first; a finding that went away
-    and came back counts from its return.
-    """
-    since: dict[tuple[str, str], datetime] = {}
-    for at, findings in history:
-        keys = {(f.rule, f.server) for f in findings}
-        since = {k: since.get(k, at) for k in keys}
-    return since

@@ -106,7 +106,7 @@ def build_history(
             snapshot,
             analyse,
             diff_settings,
-            earlier=past[:-1],
+            earlier=[lambda s=s: s for s in reversed(past[:-1])],
             new_findings=[*analysis.findings, *forecasts],
             extra_old=old_forecasts,
         )

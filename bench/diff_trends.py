@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Diff and trends at fleet scale: whole processes, medians, against the issue's targets.
+
+Lays out a generated history (tests/history_gen.py) of 100 servers x 90 days as the nightly
+run stores it (OUTPUT/YYYY-MM-DD/snapshot.json), then times whole processes:
+
+  diff      codeb-report diff DAY88 DAY89 --format json     (two 100-server snapshots)
+  trends    the nightly history sections with N=90: load 89 stored snapshots, diff against
+            the latest, analyse for days open, fit every filesystem, draw 200 SVG charts
+            and the section's Markdown
+  baseline  python -c "import codeb_report.cli"              (interpreter + CLI start)
+
+Targets (issue 5): diff < 1 s; trends < 5 s (medians of wall time; CPU time is shown too,
+as the wall time of a shared, busy host says more about the host than the code).
+
+Usage: .venv/bin/python bench/diff_trends.py [--runs 5] [--servers 100] [--days 90]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import history_gen as gen  # noqa: E402
+
+CODEB = ROOT / ".venv" / "bin" / "codeb-report"
+
+TRENDS = """
+import sys
+from pathlib import Path
+from codeb_report.analysis import analyse
+from codeb_report.history.section import NightlyHistory
+from codeb_report.history.settings import TrendSettings
+from codeb_report.render.templates import markdown_env
+from codeb_report.snapshot import load
+
+root, current = Path(sys.argv[1]), load(Path(sys.argv[2]))
+stages = NightlyHistory(root, analyse, trend_settings=TrendSettings(snapshots=int(sys.argv[3])))
+stages.analyse(current)
+history = stages.history
+markdown = markdown_env().get_template("diff_history.md.j2").render(history=history)
+html = history.charts_html
+assert len(history.trends.times) == int(sys.argv[3]), len(history.trends.times)
+assert html.count("<svg") == 2 * len(history.trends.servers), "charts missing"
+print(len(markdown), len(html), len(history.forecasts), file=sys.stderr)
+"""
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
+    """Wall and CPU seconds of one whole process (CPU shows the cost when the host is busy)."""
+    start, cpu = time.perf_counter(), _cpu()
+    run = subprocess.run(cmd, capture_output=True)
+    elapsed = time.perf_counter() - start
+    if run.returncode not in ok:
+        sys.exit(f"{cmd[:3]} failed ({run.returncode}): {run.stderr.decode()[-500:]}")
+    return elapsed, _cpu() - cpu
+
+
+def median(cmd: list[str], runs: int, ok: tuple[int, ...] = (0,)) -> tuple[float, float, list]:
+    times = [timed(cmd, ok) for _ in range(runs)]
+    return (
+        statistics.median(t for t, _ in times),
+        statistics.median(c for _, c in times),
+        [t for t, _ in times],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--servers", type=int, default=100)
+    parser.add_argument("--days", type=int, default=90)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="codeb-bench-") as tmp:
+        root = Path(tmp) / "output"
+        paths = gen.write_history(root, days=args.days, servers=args.servers)
+        current = Path(tmp) / "today.json"
+        current.write_bytes(paths[-1].read_bytes())
+        paths[-1].unlink()
+        paths[-1].parent.rmdir()  # today's folder appears only once the run publishes it
+        size_kb = paths[0].stat().st_size // 1024
+        print(f"history: {args.days} days x {args.servers} servers, {size_kb} KB a snapshot")
+        rows = [
+            ("baseline", [sys.executable, "-c", "import codeb_report.cli"], (0,), None),
+            (
+                "diff",
+                [str(CODEB), "diff", str(paths[-3]), str(paths[-2]), "-f", "json"],
+                (0, 1),
+                1.0,
+            ),
+            (
+                "trends",
+                [sys.executable, "-c", TRENDS, str(root), str(current), str(args.days)],
+                (0,),
+                5.0,
+            ),
+        ]
+        print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+        print(f"{'what':<10} {'wall s':>7} {'cpu s':>6} {'target s':>9} {'ratio':>6}  wall runs")
+        for name, cmd, ok, target in rows:
+            wall, cpu, times = median(cmd, args.runs, ok)
+            ratio = f"{wall / target:.2f}" if target else "-"
+            shown = f"{target:.1f}" if target else "-"
+            runs = " ".join(f"{t:.2f}" for t in times)
+            print(f"{name:<10} {wall:>7.2f} {cpu:>6.2f} {shown:>9} {ratio:>6}  {runs}")
+
+
+if __name__ == "__main__":
+    main()
