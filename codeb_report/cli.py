@@ -170,9 +170,10 @@ def send(folder: str | None, config_path: Path, output_root: Path | None, dry_ru
     """
     from codeb_report.nightly.command import execute_send
 
-    eml = execute_send(folder, config_path, output_root, dry_run, verbose - quiet)
+    code, eml = execute_send(folder, config_path, output_root, dry_run, verbose - quiet)
     if eml is not None:
         click.echo(str(eml))
+    sys.exit(int(code))
 
 
 @cli.command(context_settings=CONTEXT)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from codeb_report.errors import ConfigError, Exit
 from codeb_report.logs import setup_stderr, stderr_level
-from codeb_report.mail.settings import MailSettings, load_mail_settings
+from codeb_report.mail.settings import MailError, MailSettings, load_mail_settings
 from codeb_report.nightly.run import NightlyOptions, run_nightly
 from codeb_report.outputdir import DEFAULT_TIMEZONE, LATEST, OutputSettings, parse_day
 
@@ -96,7 +96,7 @@ def execute_send(
     output_root: Path | None,
     dry_run: bool,
     verbosity: int,
-) -> Path | None:
+) -> tuple[Exit, Path | None]:
     from codeb_report.analysis import analyse
     from codeb_report.config import Config, load_config
     from codeb_report.nightly.send import send_folder
@@ -107,10 +107,14 @@ def execute_send(
     thresholds = config.report.thresholds if config else None
     root = output_root or Path(_output_settings(config, config_path).root).expanduser()
     setup_stderr(stderr_level(verbosity), ZoneInfo(timezone))
-    return send_folder(
-        resolve_folder(folder, root),
-        settings,
-        lambda snapshot: analyse(snapshot, thresholds),
-        timezone,
-        dry_run,
-    )
+    try:
+        eml = send_folder(
+            resolve_folder(folder, root),
+            settings,
+            lambda snapshot: analyse(snapshot, thresholds),
+            timezone,
+            dry_run,
+        )
+    except MailError:
+        return Exit.MAIL, None  # logged (stderr and run.log) where it happened
+    return Exit.OK, eml
