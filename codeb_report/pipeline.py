@@ -33,8 +33,9 @@ def collect_snapshot(config: Config | None = None, *, accept_new: bool = False,
 def probes_for(config: Config, server: ServerConfig) -> Sequence[Probe]:
     """The same probes as a local collection, plus those the server's role asks for."""
     from codeb_report.probes import default_probes
+    from codeb_report.probes.stack import stack_probes
 
-    return default_probes()
+    return [*default_probes(), *stack_probes(config.role(server))]
 
 
 def render_snapshot(snapshot: Snapshot, formats: list[str], out_dir: Path,

@@ -23,9 +23,9 @@ __all__ = ["StackSettings", "stack_probes"]
 
 
 def stack_probes(settings: StackSettings) -> list[Probe]:
-    """The probes one role's settings ask for; the CI runner is watched unless turned off."""
+    """The probes one role's settings ask for; CI runners are looked for unless turned off."""
     probes: list[Probe] = []
-    if settings.units or settings.ci_runner:
+    if settings.units or settings.ci_runner is not False:
         probes.append(WatchedUnits(settings.units, ci_runner=settings.ci_runner))
     if settings.containers:
         probes.append(WatchedContainers(settings.containers, settings.container_runtime))

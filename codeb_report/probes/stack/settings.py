@@ -127,8 +127,9 @@ class StackSettings(Section):
     units: list[str] = Field(default_factory=list)
     containers: list[str] = Field(default_factory=list)
     container_runtime: RuntimeChoice = DEFAULT_RUNTIME
-    # Watch the GitHub Actions self-hosted runner units (actions.runner.*).
-    ci_runner: bool = True
+    # GitHub Actions self-hosted runner units (actions.runner.*): reported when found;
+    # true: one is expected here (none is a fact to flag); false: not looked for.
+    ci_runner: bool | None = None
     backups: list[BackupFolder] = Field(default_factory=list)
     centrifugo: CentrifugoSettings | None = None
     postgresql: PostgresSettings | None = None

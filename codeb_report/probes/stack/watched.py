@@ -31,8 +31,9 @@ def _merge(server: Server, kind: str, items: list[Watched]) -> None:
 class WatchedUnits(Probe):
     """``systemctl show`` for the configured units and every ``actions.runner.*`` unit.
 
-    Runner units are found among loaded units and installed unit files. A unit that
-    does not exist shows ``LoadState=not-found``: present is False.
+    Runner units are found among loaded units and installed unit files; when a runner
+    is expected (``ci_runner = true``) and none is there, that is an entry with present
+    False. A unit that does not exist shows ``LoadState=not-found``: present is False.
 
     Sample output::
 
@@ -53,7 +54,7 @@ class WatchedUnits(Probe):
     name = "watched.units"
     requires = ("systemctl",)
 
-    def __init__(self, units: list[str], ci_runner: bool = True) -> None:
+    def __init__(self, units: list[str], ci_runner: bool | None = None) -> None:
         self.units = units
         self.ci_runner = ci_runner
 
@@ -64,7 +65,7 @@ class WatchedUnits(Probe):
             '| awk \'{ print ($1 == "●" || $1 == "*") ? $2 : $1 }\'; '
             f"systemctl list-unit-files --no-legend --full {pattern} | awk '{{ print $1 }}') "
             "2>/dev/null | sort -u)\n"
-            if self.ci_runner
+            if self.ci_runner is not False
             else "r=\n"
         )
         units = " ".join(shlex.quote(u) for u in self.units)
@@ -85,7 +86,7 @@ class WatchedUnits(Probe):
         items = [
             _unit(name, record, runner) for (name, runner), record in zip(asked, found, strict=True)
         ]
-        if self.ci_runner and not runners:
+        if self.ci_runner is True and not runners:  # expected here, and not there
             items.append(
                 Watched(kind="unit", name=CI_RUNNER_PATTERN, present=False, ci_runner=True)
             )
