@@ -53,7 +53,7 @@ def test_page_is_complete_with_print_css() -> None:
     assert re.search(r"@page\s*\{\s*size: A4", page)
     assert 'counter(page) " / " counter(pages)' in page
     assert '@top-right { content: "2025-12-20"; }' in page
-    assert page.count("<table>") == page.count("<thead>") >= 10
+    assert page.count("<table") == page.count("<thead>") >= 10
 
 
 def test_wording_comes_from_the_markdown_template_only() -> None:
@@ -70,11 +70,25 @@ def test_hostile_text_is_printed_never_parsed() -> None:
     page = html_of(snapshot, analysis)
     tags = parse(page)
     assert {t for t, _ in tags.tags} <= ALLOWED_TAGS
-    assert all(not attrs for t, attrs in tags.tags if t not in ("html", "meta", "main"))
+    attributes = {
+        (t, tuple(a)) for t, attrs in tags.tags for a in attrs if t not in ("html", "meta")
+    }
+    assert attributes <= {("main", ("class", "report")), ("table", ("class", "keep"))}
     text = "".join(tags.text)
     for value in ("a|b", "<script>alert(1)</script>", "**x**", "tick`name", "[click](http"):
         assert value in text, value
     assert "<script" not in page.replace("&lt;script", "")
+
+
+def test_short_tables_are_kept_whole_long_ones_may_split() -> None:
+    from codeb_report.render.html import SMALL_TABLE_ROWS
+
+    def table(rows: int) -> str:
+        body = "".join(f"| r{i} | x |\n" for i in range(rows))
+        return markdown_to_html(f"| a | b |\n|---|---|\n{body}")
+
+    assert table(SMALL_TABLE_ROWS).startswith('<table class="keep">')
+    assert table(SMALL_TABLE_ROWS + 1).startswith("<table>")
 
 
 def test_raw_html_in_the_markdown_is_escaped_by_the_converter_too() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import markdown
 from markupsafe import Markup
 
@@ -18,7 +20,21 @@ def markdown_to_html(text: str) -> str:
     converter = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
     converter.preprocessors.deregister("html_block")
     converter.inlinePatterns.deregister("html")
-    return converter.convert(text)
+    return keep_small_tables_whole(converter.convert(text))
+
+
+# Tables up to this many rows move to the next page whole rather than split.
+SMALL_TABLE_ROWS = 12
+_TABLE = re.compile(r"<table>(.*?)</table>", re.S)
+
+
+def keep_small_tables_whole(html: str) -> str:
+    def mark(match: re.Match[str]) -> str:
+        rows = match.group(1).count("<tr>")
+        tag = '<table class="keep">' if rows <= SMALL_TABLE_ROWS + 1 else "<table>"
+        return f"{tag}{match.group(1)}</table>"
+
+    return _TABLE.sub(mark, html)
 
 
 def page(report: Report, body: str) -> str:
