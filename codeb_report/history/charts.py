@@ -91,8 +91,10 @@ def _chart(kind: str, title: str, times: list[datetime], **options: Any) -> Any:
 def _render(chart: Any, title: str) -> Chart:
     # pygal misplaces the legend when there are fewer series than legend columns.
     chart.legend_at_bottom_columns = max(1, min(3, len(chart.raw_series)))
-    svg = chart.render(is_unicode=True)
-    return Chart(title, _STYLE.sub(_without_hover, svg))
+    svg = _STYLE.sub(_without_hover, chart.render(is_unicode=True))
+    # pygal repeats the legend's ids in every chart; a page holds many charts.
+    chart_id = svg[svg.index('id="chart-') + 4 : svg.index('"', svg.index('id="chart-') + 4)]
+    return Chart(title, svg.replace('id="activate-serie-', f'id="{chart_id}-activate-serie-'))
 
 
 def _without_hover(match: re.Match[str]) -> str:

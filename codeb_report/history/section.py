@@ -18,16 +18,26 @@ from functools import cached_property
 from pathlib import Path
 
 from codeb_report.analysis.model import Analysis, Finding, Priority
+from codeb_report.errors import SnapshotError
 from codeb_report.history.compare import Analyse, diff_with_findings
 from codeb_report.history.diff import SnapshotDiff
 from codeb_report.history.settings import DiffSettings, TrendSettings
 from codeb_report.history.store import Stored, recent_snapshots
 from codeb_report.history.summary import size, summary_lines
-from codeb_report.history.trends import Trends, build_trends, forecast_findings
+from codeb_report.history.trends import (
+    Forecast,
+    Trends,
+    build_trends,
+    days_text,
+    forecast_findings,
+)
+from codeb_report.logs import get_logger
 from codeb_report.render.diff_view import DiffView, diff_view, no_previous_view
 from codeb_report.snapshot import Snapshot
 
 Render = Callable[..., list[Path]]
+log = get_logger("history")
+FORECAST_TABLE_DAYS = 365
 _RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 
 
@@ -58,20 +68,31 @@ class HistoryReport:
         times = self.trends.times
         if not times:
             return "-"
-        return f"{times[0].date().isoformat()} ~ {times[-1].date().isoformat()}"
+        return f"{times[0].date().isoformat()} → {times[-1].date().isoformat()}"
+
+    def _growing(self) -> list[Forecast]:
+        growing = [f for f in self.trends.forecasts if f.days_left is not None]
+        return sorted(growing, key=lambda f: (f.days_left or 0.0, f.server, f.mount))
 
     @property
     def forecast_rows(self) -> list[list[str]]:
-        """서버 | 파일시스템 | 남은 용량 | 하루 증가량 | 소진 예상, soonest first."""
+        """서버 | 파일시스템 | 남은 용량 | 하루 증가량 | 소진 예상: full within a year, soonest
+        first (a fleet of quiet disks would otherwise fill the table)."""
         rows = []
-        growing = [f for f in self.trends.forecasts if f.days_left is not None]
-        for f in sorted(growing, key=lambda f: f.days_left or 0.0):
+        for f in self._growing():
             assert f.days_left is not None
-            due = f"{f.days_left:.0f}일 후" if f.days_left < 3650 else "10년 이상"
+            if f.days_left >= FORECAST_TABLE_DAYS:
+                break
+            due = days_text(f.days_left)
             if f.days_left < self.settings.horizon_days:
                 due = f"⚠️ {due}"
             rows.append([f.server, f.mount, size(f.available), size(int(f.growth_per_day)), due])
         return rows
+
+    @property
+    def forecast_later(self) -> int:
+        """Filesystems growing, but not full within a year."""
+        return len(self._growing()) - len(self.forecast_rows)
 
     @cached_property
     def charts_html(self) -> str:
@@ -95,7 +116,8 @@ def build_history(
     stored: list[Stored] = recent_snapshots(
         output_root, trend_settings.snapshots - 1, until=day - timedelta(days=1)
     )
-    past = [s.load() for s in stored]
+    loaded = _loadable(stored)
+    past = [one for _, one in loaded]
     trends = build_trends([*past, snapshot], trend_settings)
     forecasts = forecast_findings(trends, trend_settings)
     diff = None
@@ -112,12 +134,23 @@ def build_history(
         )
     return HistoryReport(
         day=day,
-        previous=stored[-1].day if stored else None,
+        previous=loaded[-1][0] if loaded else None,
         diff=diff,
         trends=trends,
         forecasts=forecasts,
         settings=trend_settings,
     )
+
+
+def _loadable(stored: list[Stored]) -> list[tuple[date, Snapshot]]:
+    """The stored snapshots that load; a broken one is logged and left out, not fatal."""
+    snapshots = []
+    for one in stored:
+        try:
+            snapshots.append((one.day, one.load()))
+        except SnapshotError as exc:
+            log.warning("history: %s left out: %s", one.day, exc.format_message())
+    return snapshots
 
 
 def with_findings(analysis: Analysis, extra: list[Finding]) -> Analysis:
