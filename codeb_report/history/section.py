@@ -163,31 +163,42 @@ def with_findings(analysis: Analysis, extra: list[Finding]) -> Analysis:
 
 @dataclass
 class NightlyHistory:
-    """The run's analyse and render stages with the history sections added."""
+    """The run's analyse and render stages with the history sections added.
+
+    A history that cannot be built (a bug, an unreadable output folder) is logged and the
+    report goes out without its sections: the past never costs tonight's report.
+    """
 
     output_root: Path
     analyse_only: Analyse
     day: date | None = None
     diff_settings: DiffSettings | None = None
     trend_settings: TrendSettings | None = None
+    render_only: Render | None = None  # default: codeb_report.render.render_report
     history: HistoryReport | None = None
 
     def analyse(self, snapshot: Snapshot) -> Analysis:
         analysis = self.analyse_only(snapshot)
-        self.history = build_history(
-            snapshot,
-            analysis,
-            self.output_root,
-            self.analyse_only,
-            self.day,
-            self.diff_settings,
-            self.trend_settings,
-        )
+        try:
+            self.history = build_history(
+                snapshot,
+                analysis,
+                self.output_root,
+                self.analyse_only,
+                self.day,
+                self.diff_settings,
+                self.trend_settings,
+            )
+        except Exception as exc:  # see the class docstring
+            log.error("history sections left out: %s", exc)
+            self.history = None
+            return analysis
         return with_findings(analysis, self.history.forecasts)
 
     def render(
         self, snapshot: Snapshot, analysis: Analysis, formats: list[str], out_dir: Path
     ) -> list[Path]:
-        from codeb_report.render import render_report
-
-        return render_report(snapshot, analysis, formats, out_dir, history=self.history)
+        render = self.render_only
+        if render is None:
+            from codeb_report.render import render_report as render
+        return render(snapshot, analysis, formats, out_dir, history=self.history)

@@ -17,7 +17,7 @@ from codeb_report.errors import ConfigError, Exit
 from codeb_report.logs import setup_stderr, stderr_level
 from codeb_report.mail.settings import MailError, MailSettings, load_mail_settings
 from codeb_report.nightly.run import NightlyOptions, run_nightly
-from codeb_report.outputdir import DEFAULT_TIMEZONE, LATEST, OutputSettings, parse_day
+from codeb_report.outputdir import DEFAULT_TIMEZONE, LATEST, OutputSettings, parse_day, today
 
 
 @dataclass
@@ -54,6 +54,7 @@ def _mail_settings(config: Any, config_path: Path) -> MailSettings:
 def execute_run(request: RunRequest) -> Exit:
     from codeb_report.analysis import analyse
     from codeb_report.config import load_config
+    from codeb_report.history.section import NightlyHistory
     from codeb_report.pipeline import collect_snapshot
     from codeb_report.render import render_report
 
@@ -71,13 +72,20 @@ def execute_run(request: RunRequest) -> Exit:
         dry_run=request.dry_run,
         collection_echoed=config is not None,
     )
+    # Adds 전일 대비 변경 사항 and 리소스 추세 from the earlier days under output_root.
+    history = NightlyHistory(
+        options.output_root,
+        lambda snapshot: analyse(snapshot, thresholds),
+        day=today(timezone),
+        render_only=render_report,
+    )
     return run_nightly(
         options,
         collect=lambda: collect_snapshot(
             config, accept_new=request.accept_new, verbosity=request.verbosity
         ),
-        analyse=lambda snapshot: analyse(snapshot, thresholds),
-        render=render_report,
+        analyse=history.analyse,
+        render=history.render,
     )
 
 
