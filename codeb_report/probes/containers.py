@@ -56,7 +56,7 @@ def docker_ports(text: str) -> list[PortMapping]:
 
 
 def docker_state(row: dict[str, Any]) -> str:
-    """Docker before 20.10 has no State field; its Status text says the same."""
+    """Older Docker prints no State field; its Status text says the same."""
     if row.get("State"):
         return str(row["State"])
     status = str(row.get("Status", ""))
@@ -83,14 +83,14 @@ class DockerProbe(Probe):
     "ID StartedAt" line per container after a ``-- started`` line. A daemon that is down
     makes `docker ps` fail, and the probe with it.
 
-    Sample output::
+    Sample output (Docker 28.2, shortened where "…")::
 
-        {"Command":"\\"docker-entrypoint.s…\\"","CreatedAt":"2025-12-18 09:12:03 +0000 UTC",
-         "ID":"4c01db0b339c…","Image":"postgres:16","Names":"codeb-cms-postgres",
-         "Ports":"0.0.0.0:5433->5432/tcp, :::5433->5432/tcp","State":"running",
-         "Status":"Up 2 days",...}
+        {"Command":"\\"httpd -f -p 3000\\"","CreatedAt":"2026-11-27 03:35:17 +0000 UTC",
+         "ID":"f0dbdf9c08b5…","Image":"local/busybox:1.35",…,"Names":"codeb-dashboard",…,
+         "Ports":"0.0.0.0:3100-\\u003e3000/tcp, [::]:3100-\\u003e3000/tcp",…,
+         "State":"running","Status":"Up 8 seconds"}
         -- started
-        4c01db0b339c… 2025-12-18T09:12:04.312907165Z
+        f0dbdf9c08b5… 2026-11-27T03:35:17.392487574Z
     """
 
     name = "docker"
@@ -175,15 +175,17 @@ class PodmanProbe(Probe):
     Only the containers of the user the collector runs as: rootless containers of other
     users live in their own storage.
 
-    Sample output (Podman 4)::
+    An empty host_ip (every address) is kept as None.
+
+    Sample output (Podman 4.3, shortened where "…")::
 
         [
           {
-            "Id": "13826d25a737…", "Image": "docker.io/library/redis:latest",
-            "Names": ["codeb-redis"], "State": "running", "Status": "Up 11 days",
-            "Ports": [{"host_ip": "", "container_port": 6379, "host_port": 6379,
-                       "range": 1, "protocol": "tcp"}],
-            "StartedAt": 1752829321, "Created": 1752829321, ...
+            "Id": "00a0267a8512…", "Image": "localhost/busybox:1.35",
+            "Names": ["codeb-redis"], "State": "running", "Status": "Up 4 seconds ago",
+            "Ports": [{"host_ip": "127.0.0.1", "container_port": 6379, "host_port": 6379,
+                       "range": 1, "protocol": "tcp"}, …],
+            "StartedAt": 1795750561, "Created": 1795750561, …
           }
         ]
     """

@@ -35,10 +35,10 @@ class FilesystemsProbe(Probe):
 
     Sample output::
 
-        Filesystem     Type     1-B-blocks        Used   Available Capacity Mounted on
-        udev           devtmpfs 8150802432           0  8150802432       0% /dev
-        /dev/vda1      ext4   316933124096 41875623936 261593661440      14% /
-        /dev/vda15     vfat      109422592     6346752   103075840       6% /boot/efi
+        Filesystem     Type      1-blocks        Used   Available Capacity Mounted on
+        /dev/vda       ext4  270553174016 23782281216 85162012672      22% /
+        tmpfs          tmpfs  25276502016       86016 25276416000       1% /dev/shm
+        /dev/loop0     ext4      57381888     5257216    47428608      10% /srv/backup disk
     """
 
     name = "filesystems"

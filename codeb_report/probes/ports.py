@@ -40,13 +40,13 @@ class PortsProbe(Probe):
     Process names need root; without it they are empty. One socket per address and port
     is kept (SO_REUSEPORT servers open several).
 
-    Sample output::
+    Sample output (iproute2 6.1)::
 
         State  Recv-Q Send-Q Local Address:Port  Peer Address:PortProcess
-        LISTEN 0      4096   127.0.0.53%lo:53         0.0.0.0:*    users:(("systemd-resolve",pid=611,fd=14))
-        LISTEN 0      128          0.0.0.0:22         0.0.0.0:*    users:(("sshd",pid=905,fd=3))
-        LISTEN 0      511                *:80               *:*    users:(("caddy",pid=1033,fd=7))
-        LISTEN 0      128             [::]:22            [::]:*    users:(("sshd",pid=905,fd=4))
+        LISTEN 0      511        127.0.0.1:16379      0.0.0.0:*    users:(("redis-server",pid=7795,fd=6))
+        LISTEN 0      16      127.0.0.1%lo:18084      0.0.0.0:*    users:(("worker",pid=24140,fd=7),("web app api",pid=23956,fd=7))
+        LISTEN 0      16                 *:18082            *:*    users:(("worker",pid=24140,fd=5),("web app api",pid=23956,fd=5))
+        LISTEN 0      16             [::1]:18083         [::]:*    users:(("worker",pid=24140,fd=6),("web app api",pid=23956,fd=6))
     """  # noqa: E501
 
     name = "ports"

@@ -19,12 +19,12 @@ class ServicesProbe(Probe):
     Units systemd only knows by reference (load state "not-found") are left out: nothing
     is installed for them. Without systemd as PID 1 the probe is skipped, not failed.
 
-    Sample output::
+    Sample output (systemd 252)::
 
-        cron.service                     loaded    active   running Regular background program processing daemon
-        codeb-watchdog.service           loaded    active   running 워치독 모니터
-        postgresql@15-main.service       loaded    failed   failed  PostgreSQL Cluster 15-main
-        ufw.service                      loaded    inactive dead    Uncomplicated firewall
+        cron.service                       loaded active running Regular background program processing daemon
+        networking.service                 loaded active exited  Raise network interfaces
+        postgresql@15-main.service         loaded active running PostgreSQL Cluster 15-main
+        qemu-guest-agent.service           loaded active running QEMU Guest Agent
     """  # noqa: E501
 
     name = "services"

@@ -62,18 +62,19 @@ class SystemProbe(Probe):
     Sample output::
 
         == hostname
-        videopick-phase2-app
+        vm
         == os-release
-        PRETTY_NAME="Ubuntu 22.04.4 LTS"
-        NAME="Ubuntu"
+        PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+        NAME="Debian GNU/Linux"
+        VERSION_ID="12"
         == kernel
-        5.15.0-91-generic
+        6.18.44-fc-v669
         == uptime
-        6912345.67 13524690.12
+        6665.08 13098.03
         == cpus
-        4
+        2
         == loadavg
-        0.09 0.05 0.02 1/312 40872
+        1.31 0.54 0.22 4/137 24926
     """
 
     name = "system"
@@ -136,13 +137,13 @@ class MemoryProbe(Probe):
 
     Sample output::
 
-        MemTotal:       16370216 kB
-        MemFree:         9512448 kB
-        MemAvailable:   14787396 kB
-        Buffers:          312388 kB
-        Cached:          4703752 kB
-        SwapTotal:       8388604 kB
-        SwapFree:        8385532 kB
+        MemTotal:        4025712 kB
+        MemFree:         2697848 kB
+        MemAvailable:    3154120 kB
+        Buffers:           32964 kB
+        Cached:           622588 kB
+        SwapTotal:        998396 kB
+        SwapFree:         998396 kB
     """
 
     name = "memory"
