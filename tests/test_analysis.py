@@ -18,6 +18,7 @@ from codeb_report.snapshot import (
     Server,
     Service,
     Snapshot,
+    Watched,
 )
 
 
@@ -131,6 +132,23 @@ def test_services_bullet_turns_on_a_stopped_service() -> None:
         server("n3", redis=Redis(running=False, container="codeb-redis")),
     )
     assert bullets(snapshot)["서비스"] == "❌ n3 Redis 중단, GitHub Actions Runner 중지 - 확인 필요"
+
+
+def test_services_bullet_reads_the_watched_runner() -> None:
+    runner = Watched(
+        kind="unit",
+        name="actions.runner.org.app.service",
+        present=True,
+        state="active",
+        ci_runner=True,
+    )
+    assert bullets(fleet(server("n1", watched=[runner])))["서비스"] == (
+        "✅ GitHub Actions Runner 모두 정상"
+    )
+    stopped = runner.model_copy(update={"state": "failed"})
+    assert bullets(fleet(server("n1", watched=[stopped])))["서비스"] == (
+        "❌ n1 actions.runner.org.app.service failed - 확인 필요"
+    )
 
 
 def test_backup_bullet() -> None:

@@ -4,6 +4,7 @@ reference report (shared/reference/codeb-infra-report-2025-12-20.md) says in sec
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -140,24 +141,19 @@ def test_n1_containers(snapshot: Snapshot, analysis: Analysis) -> None:
 
 
 def test_n1_services(snapshot: Snapshot, analysis: Analysis) -> None:
+    """The units the configuration watches on n1, and the CI runner found by pattern."""
     judged = analysis.server("n1").service_states
-    got = [
-        (u.unit.removesuffix(".service"), judged[u.unit].label, u.description)
-        for u in snapshot.server("n1").services
-    ]
-    got = [
-        (
-            (
-                "actions.runner.*.codeb-app-server"
-                if n.startswith("actions.runner.") and n.endswith(".codeb-app-server")
-                else n
-            ),
-            s,
-            d,
-        )
-        for n, s, d in got
-    ]
+    runner = re.compile(r"^actions\.runner\.[^.]+\.codeb-app-server$")
+    got = []
+    for w in snapshot.server("n1").watched:
+        if w.kind != "unit":
+            continue
+        name = w.name.removesuffix(".service")
+        if w.ci_runner and runner.match(name):
+            name = "actions.runner.*.codeb-app-server"
+        got.append((name, judged[w.unit].label, w.description))
     assert got == SERVICES
+    assert all(w.present for w in snapshot.server("n1").watched)
 
 
 def test_n1_ports(snapshot: Snapshot) -> None:

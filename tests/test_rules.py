@@ -23,6 +23,7 @@ from codeb_report.snapshot import (
     Server,
     Service,
     Swap,
+    Watched,
 )
 
 
@@ -38,6 +39,8 @@ def test_rule_ids_are_stable_and_unique() -> None:
         "memory.high",
         "swap.high",
         "load.high",
+        "watched.missing",
+        "watched.down",
         "service.failed",
         "container.down",
         "backup.missing",
@@ -184,6 +187,70 @@ def test_stopped_container() -> None:
         "`codeb-cms` Exited",
         "컨테이너 로그 확인 후 재시작",
     )
+
+
+# watched.missing / watched.down -------------------------------------------------------------
+
+
+def test_watched_unit_missing() -> None:
+    s = server(watched=[Watched(kind="unit", name="codeb-watchdog", present=False)])
+    [f] = run("watched.missing", fleet(s))
+    assert row(f) == ("High", "❌", "서비스 없음", "n1", "`codeb-watchdog` 없음", "배포 상태 확인")
+
+
+def test_watched_runner_and_container_missing() -> None:
+    s = server(
+        watched=[
+            Watched(kind="unit", name="actions.runner.*", present=False, ci_runner=True),
+            Watched(kind="container", name="codeb-cms", present=False, runtime="docker"),
+            Watched(kind="container", name="codeb-redis", present=None, error="podman hung"),
+        ]
+    )
+    assert [f.title for f in run("watched.missing", fleet(s))] == ["CI 러너 없음", "컨테이너 없음"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "state", "priority"),
+    [
+        ("unit", "failed", "High"),
+        ("unit", "inactive", "High"),
+        ("container", "exited", "High"),
+        ("unit", "activating", "Medium"),
+        ("container", "paused", "Medium"),
+        ("unit", "active", None),
+        ("container", "running", None),
+    ],
+)
+def test_watched_down(kind: str, state: str, priority: str | None) -> None:
+    s = server(watched=[Watched(kind=kind, name="codeb-dashboard", present=True, state=state)])
+    found = run("watched.down", fleet(s))
+    assert [f.priority.value for f in found] == ([priority] if priority else [])
+    if priority:
+        what = "서비스" if kind == "unit" else "컨테이너"
+        assert (found[0].title, plain(found[0].description)) == (
+            f"{what} 중단",
+            f"`codeb-dashboard` {state}",
+        )
+
+
+def test_a_watched_outage_is_reported_once() -> None:
+    s = server(
+        services=[Service(unit="codeb-watchdog.service", active="failed", sub="failed")],
+        containers=[Container(runtime="docker", name="codeb-cms", image="cms:1", state="exited")],
+        watched=[
+            Watched(
+                kind="unit",
+                name="codeb-watchdog",
+                unit="codeb-watchdog.service",
+                present=True,
+                state="failed",
+            ),
+            Watched(kind="container", name="codeb-cms", present=True, state="exited"),
+        ],
+    )
+    assert len(run("watched.down", fleet(s))) == 2
+    assert run("service.failed", fleet(s)) == []
+    assert run("container.down", fleet(s)) == []
 
 
 # backup.missing / backup.unreadable / backup.stale ----------------------------------------

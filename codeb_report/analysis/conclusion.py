@@ -23,7 +23,15 @@ from codeb_report.snapshot import Snapshot
 HEADLINE_UNITS = (("actions.runner.*", "GitHub Actions Runner"),)
 
 FIGURE_RULES = ("disk.high", "memory.high", "swap.high", "load.high")
-DOWN_RULES = ("service.failed", "container.down", "centrifugo.down", "postgres.down", "redis.down")
+DOWN_RULES = (
+    "watched.missing",
+    "watched.down",
+    "service.failed",
+    "container.down",
+    "centrifugo.down",
+    "postgres.down",
+    "redis.down",
+)
 BACKUP_URGENCY = {
     "backup.missing": "즉시 설정 필요",
     "backup.unreadable": "즉시 점검 필요",
@@ -104,9 +112,13 @@ def _headline_names(snapshot: Snapshot) -> tuple[list[str], list[str]]:
     servers = [s for s in snapshot.servers if s.reachable]
     for pattern, label in HEADLINE_UNITS:
         units = [u for s in servers for u in s.services if fnmatch.fnmatch(u.unit, pattern)]
-        if units:
+        found = [w for s in servers for w in s.watched if fnmatch.fnmatch(w.name, pattern)]
+        if units or any(w.present for w in found):
             names.append(label)
-            stopped += [label] if any(u.active != "active" for u in units) else []
+        # A watched unit that stopped is a watched.down finding already.
+        watched = {w.unit for w in found} | {w.name for w in found}
+        if any(u.active != "active" for u in units if u.unit not in watched):
+            stopped.append(label)
     if any(s.centrifugo for s in servers):
         names.append("Centrifugo")
     if any(s.postgresql for s in servers):

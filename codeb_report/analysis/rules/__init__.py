@@ -10,7 +10,16 @@ import importlib
 
 from codeb_report.analysis.rules.base import FLEET, RULES, Hit, Rule, rule
 
-MODULES = ("server", "figures", "services", "backup", "centrifugo", "databases", "fleet")
+MODULES = (
+    "server",
+    "figures",
+    "watched",
+    "services",
+    "backup",
+    "centrifugo",
+    "databases",
+    "fleet",
+)
 
 for _module in MODULES:
     importlib.import_module(f"{__name__}.{_module}")

@@ -1,4 +1,8 @@
-"""Rules on systemd services and containers that are not running."""
+"""Rules on systemd services and containers that are not running.
+
+Units and containers the configuration watches are left to the watched.* rules, so one
+outage is one finding.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,11 @@ from codeb_report.snapshot import Snapshot
 @rule("service.failed")
 def service_failed(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
     for server in reachable(snapshot):
+        watched = {n for w in server.watched if w.kind == "unit" for n in (w.name, w.unit)}
         for service in server.services:
             if service.active.lower() != "failed":
+                continue
+            if service.unit in watched or service.unit.removesuffix(".service") in watched:
                 continue
             unit = service.unit.removesuffix(".service")
             yield Hit(
@@ -33,9 +40,10 @@ def service_failed(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
 @rule("container.down")
 def container_down(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
     for server in reachable(snapshot):
+        watched = {w.name for w in server.watched if w.kind == "container"}
         for container in server.containers:
             status = container_status(container)
-            if status.level == Level.OK:
+            if status.level == Level.OK or container.name in watched:
                 continue
             yield Hit(
                 priority=Priority.MEDIUM,
