@@ -192,3 +192,13 @@ def test_summary_puts_lost_servers_and_high_findings_first() -> None:
     assert lines[0].startswith("❌ 연결 실패: n3")
     assert lines[1] == "🆕 High 발견 사항: n2 service-failed 제목"
     assert "n1 메모리 사용률" in lines[2] and "→" in lines[2]
+
+
+def test_findings_of_a_removed_server_are_not_called_resolved() -> None:
+    old = [_finding("backup-empty", "n5"), _finding("redis-auth", "n3")]
+    result = diff_snapshots(HISTORY[24], HISTORY[25], old_findings=old, new_findings=[])
+    gone = {c.finding.server: c.server_gone for c in result.findings}
+    assert gone == {"n5": True, "n3": False}
+    lines = summary_lines(result)
+    assert "✅ 해결: n3 redis-auth 제목" in lines
+    assert not [line for line in lines if "n5 backup-empty" in line]

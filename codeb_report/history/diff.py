@@ -115,6 +115,7 @@ class FindingChange(BaseModel):
     state: FindingState
     finding: Finding
     days_open: int | None = None  # for new and still open findings
+    server_gone: bool = False  # resolved only because its server left the inventory
 
     @property
     def key(self) -> tuple[str, str]:
@@ -173,6 +174,10 @@ def diff_snapshots(
     result.findings = diff_findings(
         old_findings, new_findings, old.collected_at, new.collected_at, first_seen or {}
     )
+    for change in result.findings:
+        change.server_gone = change.state == FindingState.RESOLVED and (
+            change.finding.server in before.keys() - after.keys()
+        )
     return result
 
 

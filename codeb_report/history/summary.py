@@ -157,5 +157,6 @@ def summary_lines(diff: SnapshotDiff) -> list[str]:
     lines += [
         f"✅ 해결: {f.finding.server} {f.finding.title}"
         for f in diff.findings_in(FindingState.RESOLVED)
+        if not f.server_gone  # its server's removal is already the line to read
     ]
     return lines

@@ -82,7 +82,7 @@ def _tables(diff: SnapshotDiff) -> list[Table]:
             ["상태", "우선순위", "서버", "항목", "경과"],
             [
                 [
-                    s.FINDING_STATES[c.state],
+                    ("➖ 서버 제거" if c.server_gone else s.FINDING_STATES[c.state]),
                     c.finding.priority.value,
                     c.finding.server,
                     c.finding.title,
