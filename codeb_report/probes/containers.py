@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from codeb_report.probes.base import Probe
+from codeb_report.probes.base import Probe, ProbeRun
 from codeb_report.snapshot import Container, PortMapping, Server
 
 STARTED_MARKER = "-- started"
@@ -98,6 +98,10 @@ class DockerProbe(Probe):
 
     def command(self) -> str:
         return (
+            # podman-docker installs a `docker` that runs podman: the podman probe
+            # already lists those containers, in podman's own format.
+            'v=$(docker --version 2>/dev/null); case "$v" in *podman*)'
+            ' echo "docker is $v" >&2; exit 3;; esac\n'
             "docker ps -a --no-trunc --format '{{json .}}' || exit\n"
             f"echo '{STARTED_MARKER}'\n"
             'ids=$(docker ps -aq --no-trunc) && [ -n "$ids" ] || exit 0\n'
@@ -105,6 +109,11 @@ class DockerProbe(Probe):
             "docker inspect --format '{{.Id}} {{.State.StartedAt}}' $ids 2>/dev/null\n"
             "exit 0\n"
         )
+
+    def skip_reason(self, run: ProbeRun) -> str | None:
+        if run.exit_code == 3 and run.stderr.startswith("docker is podman"):
+            return "docker is podman's docker command (podman-docker)"
+        return None
 
     def parse(self, output: str) -> list[Container]:
         listing, _, started_part = ("\n" + output).partition(f"\n{STARTED_MARKER}\n")
