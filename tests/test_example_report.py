@@ -148,7 +148,7 @@ def test_section_2_n2_centrifugo(report: str) -> None:
     rows = dict(table(section(server_section(report, "n2"), "Centrifugo 상태", level=4)))
     assert rows["버전"] == "5.4.9"
     assert rows["런타임"] == "Go 1.23.4"
-    assert rows["엔진"].lower() == "memory"  # the reference writes Memory, the config memory
+    assert rows["엔진"] == "Memory"
     assert rows["포트"] == "8000"
     assert rows["상태"] == "✅ Active (1일 18시간)"
     assert rows["메모리 사용"] == "90.9MB"

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from codeb_report.config import Config
 
 # Ports whose service is known without asking the process; shown when nothing better is.
+# Centrifugo's configuration names its engine in lower case; the report writes the product.
+CENTRIFUGO_ENGINES = {"memory": "Memory", "redis": "Redis", "nats": "NATS"}
+
 WELL_KNOWN_PORTS = {
     22: "SSH",
     25: "SMTP",
@@ -350,7 +353,7 @@ def _centrifugo(server: Server, at: datetime) -> CentrifugoView | None:
     return CentrifugoView(
         version=c.version,
         go_version=c.go_version,
-        engine=c.engine,
+        engine=CENTRIFUGO_ENGINES.get(c.engine or "", c.engine),
         port=c.port,
         status=status,
         active_for=_since(c.active_since, at, units.span) if active == "active" else None,
