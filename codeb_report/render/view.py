@@ -35,10 +35,10 @@ from codeb_report.snapshot import (
 if TYPE_CHECKING:
     from codeb_report.config import Config
 
-# Ports whose service is known without asking the process; shown when nothing better is.
 # Centrifugo's configuration names its engine in lower case; the report writes the product.
 CENTRIFUGO_ENGINES = {"memory": "Memory", "redis": "Redis", "nats": "NATS"}
 
+# Ports whose service is known without asking the process; shown when nothing better is.
 WELL_KNOWN_PORTS = {
     22: "SSH",
     25: "SMTP",
