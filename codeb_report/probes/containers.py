@@ -73,6 +73,7 @@ def docker_time(text: str | None) -> datetime | None:
         stamp = re.sub(r"(\.\d{6})\d+", r"\1", text.strip())
         return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     date, clock, offset = text.split()[:3]
+    clock = clock.split(".")[0]  # Podman 1 adds microseconds
     return datetime.strptime(f"{date} {clock} {offset}", "%Y-%m-%d %H:%M:%S %z")
 
 
