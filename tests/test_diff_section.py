@@ -107,3 +107,26 @@ def test_charts_are_in_the_pdf_as_korean_text_in_nanumgothic(rendered: dict[str,
     assert families and all(f.startswith(("NanumGothic", "Noto-Color-Emoji")) for f in families), (
         families
     )
+
+
+def test_the_mail_body_names_the_changes(output_root: Path, tmp_path: Path) -> None:
+    import email
+    from email import policy
+
+    from codeb_report.mail.deliver import mail_report
+    from codeb_report.mail.settings import MailSettings
+
+    root = tmp_path / "output"
+    gen.write_history(root, days=31)  # day 30: n2's watchdog fails
+    folder = root / gen.day_of(30).isoformat()
+    (folder / "report.pdf").write_bytes(b"%PDF-1.7 stand-in for the attachment\n")
+    tonight = gen.snapshot_for(30)
+    settings = MailSettings(host="127.0.0.1", sender="report@codeb.test", to=["ops@codeb.test"])
+    eml = mail_report(settings, folder, tonight, analyse(tonight), gen.day_of(30), dry_run=True)
+    assert eml is not None
+    msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    plain = msg.get_body(preferencelist=("plain",)).get_content()
+    block = plain.split("■ 전일 대비 변경 사항\n")[1].split("\n\n")[0]
+    assert block == "- n2 서비스 codeb-watchdog.service: active/running → failed/failed"
+    html = msg.get_body(preferencelist=("html",)).get_content()
+    assert "<h3>전일 대비 변경 사항</h3><ul><li>n2 서비스 codeb-watchdog.service" in html

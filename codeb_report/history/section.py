@@ -20,9 +20,9 @@ from pathlib import Path
 from codeb_report.analysis.model import Analysis, Finding, Priority
 from codeb_report.errors import SnapshotError
 from codeb_report.history.compare import Analyse, diff_with_findings
-from codeb_report.history.diff import SnapshotDiff
+from codeb_report.history.diff import SnapshotDiff, diff_snapshots
 from codeb_report.history.settings import DiffSettings, TrendSettings
-from codeb_report.history.store import Stored, recent_snapshots
+from codeb_report.history.store import Stored, as_date, previous_snapshot, recent_snapshots
 from codeb_report.history.summary import size, summary_lines
 from codeb_report.history.trends import (
     Forecast,
@@ -202,3 +202,23 @@ class NightlyHistory:
         if render is None:
             from codeb_report.render import render_report as render
         return render(snapshot, analysis, formats, out_dir, history=self.history)
+
+
+MAIL_CHANGES = 10
+
+
+def mail_changes(folder: Path, snapshot: Snapshot, limit: int = MAIL_CHANGES) -> list[str]:
+    """The mail body's "전일 대비 변경 사항": ``summary_lines`` against the snapshot stored
+    before ``folder`` (a dated report folder), at most ``limit`` lines.
+
+    Findings are left out here: the mail lists the High ones itself, judged with the
+    run's thresholds.
+    """
+    day = as_date(folder.resolve().name)
+    previous = previous_snapshot(folder.resolve().parent, day) if day else None
+    if day is None or previous is None:
+        return [no_previous_view(day or snapshot.collected_at.date()).note or ""]
+    lines = summary_lines(diff_snapshots(previous.load(), snapshot))
+    if len(lines) > limit:
+        lines = [*lines[: limit - 1], f"외 {len(lines) - limit + 1}건 (첨부한 PDF의 5장 참조)"]
+    return lines

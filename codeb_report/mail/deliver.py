@@ -21,6 +21,17 @@ EML_FILE = "report.eml"
 log = get_logger("mail")
 
 
+def _changes(folder: Path, snapshot: Snapshot) -> list[str] | None:
+    """The changes since the previous stored day; a mail goes out without them on trouble."""
+    from codeb_report.history.section import mail_changes
+
+    try:
+        return mail_changes(folder, snapshot)
+    except Exception as exc:
+        log.warning("mail: changes since the previous report left out: %s", exc)
+        return None
+
+
 def mail_report(
     settings: MailSettings,
     folder: Path,
@@ -37,7 +48,7 @@ def mail_report(
     except OSError as exc:
         log.error("mail: %s: %s", pdf_path, exc.strerror)
         raise MailError(f"{pdf_path}: {exc.strerror}") from None
-    msg = build_message(settings, snapshot, analysis, pdf, day)
+    msg = build_message(settings, snapshot, analysis, pdf, day, changes=_changes(folder, snapshot))
     if dry_run:
         eml = folder / EML_FILE
         write_bytes_atomic(eml, msg.as_bytes(policy=policy.SMTP))

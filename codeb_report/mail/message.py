@@ -70,10 +70,14 @@ def _finding_line(finding: Finding) -> str:
     )
 
 
-def plain_body(snapshot: Snapshot, analysis: Analysis, day: date) -> str:
+def plain_body(
+    snapshot: Snapshot, analysis: Analysis, day: date, changes: list[str] | None = None
+) -> str:
     high = analysis.by_priority(Priority.HIGH)
     lines = [f"CodeB {TITLE} — {day.isoformat()}", "", "■ 서버 상태"]
     lines += [_server_line(s, _role(snapshot, s.name)) for s in analysis.servers]
+    if changes is not None:  # codeb_report.history.section.mail_changes
+        lines += ["", "■ 전일 대비 변경 사항"] + [f"- {_one_line(c)}" for c in changes]
     lines += ["", f"■ High 우선순위 ({len(high)}건)"]
     lines += [_finding_line(f) for f in high] or ["- 없음"]
     lines += ["", "■ 다음 단계"]
@@ -95,8 +99,15 @@ def _row(cells: list[str], tag: str = "td") -> str:
     return "<tr>" + "".join(f"<{tag} {_CELL}>{c}</{tag}>" for c in cells) + "</tr>"
 
 
-def html_body(snapshot: Snapshot, analysis: Analysis, day: date) -> str:
+def html_body(
+    snapshot: Snapshot, analysis: Analysis, day: date, changes: list[str] | None = None
+) -> str:
     e = html.escape
+    changed = (
+        "<h3>전일 대비 변경 사항</h3><ul>" + "".join(f"<li>{e(c)}</li>" for c in changes) + "</ul>"
+        if changes is not None
+        else ""
+    )
     high = analysis.by_priority(Priority.HIGH)
     rows = "".join(
         _row(
@@ -120,7 +131,7 @@ def html_body(snapshot: Snapshot, analysis: Analysis, day: date) -> str:
         '<body style="font-family:sans-serif">'
         f"<h2>{heading}</h2>"
         '<h3>서버 상태</h3><table style="border-collapse:collapse">'
-        f"{_row(['서버', '역할', '상태', '가동시간'], 'th')}{rows}</table>"
+        f"{_row(['서버', '역할', '상태', '가동시간'], 'th')}{rows}</table>{changed}"
         f"<h3>High 우선순위 ({len(high)}건)</h3><ul>{findings}</ul>"
         f"<h3>다음 단계</h3><ol>{steps}</ol>"
         f"<p>전체 리포트는 첨부한 PDF({e(attachment_name(day))})를 확인하세요.</p>"
@@ -136,6 +147,7 @@ def build_message(
     pdf: bytes,
     day: date,
     now: datetime | None = None,
+    changes: list[str] | None = None,
 ) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = subject(settings, day, analysis)
@@ -148,8 +160,8 @@ def build_message(
     # RFC 3834: keeps vacation responders from answering a nightly robot.
     msg["Auto-Submitted"] = "auto-generated"
     # base64 keeps the Korean text intact through relays without 8BITMIME.
-    msg.set_content(plain_body(snapshot, analysis, day), cte="base64")
-    msg.add_alternative(html_body(snapshot, analysis, day), subtype="html", cte="base64")
+    msg.set_content(plain_body(snapshot, analysis, day, changes), cte="base64")
+    msg.add_alternative(html_body(snapshot, analysis, day, changes), subtype="html", cte="base64")
     msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=attachment_name(day))
     attachment = next(msg.iter_attachments())
     # Content-Disposition carries the Korean name (RFC 2231); older programs read this.
