@@ -48,8 +48,10 @@ def test_rule_ids_are_stable_and_unique() -> None:
         "backup.stale",
         "centrifugo.allowed_origins_any",
         "centrifugo.down",
+        "centrifugo.unhealthy",
         "postgres.down",
         "redis.down",
+        "postgres.connections_high",
         "redis.auth_no_password",
         "postgres.db_list_unavailable",
         "resources.low_usage",
@@ -337,6 +339,29 @@ def test_centrifugo_down() -> None:
     assert run("centrifugo.down", fleet(_centrifugo(active="active"))) == []
 
 
+@pytest.mark.parametrize(
+    ("facts", "fires"),
+    [
+        (dict(active="active", health="unreachable: Connection refused"), True),
+        (dict(active="active", health="HTTP 502"), True),
+        (dict(active="active", health="ok"), False),
+        (dict(active="failed", health="unreachable: Connection refused"), False),  # down says it
+        (dict(active="active"), False),  # health not probed
+    ],
+)
+def test_centrifugo_unhealthy(facts: dict, fires: bool) -> None:
+    found = run("centrifugo.unhealthy", fleet(_centrifugo(**facts)))
+    assert bool(found) == fires
+    if fires:
+        assert row(found[0])[:5] == (
+            "High",
+            "❌",
+            "Centrifugo 응답 없음",
+            "n2",
+            f"/health: `{facts['health']}`",
+        )
+
+
 # postgres.* / redis.* ---------------------------------------------------------------------
 
 
@@ -387,6 +412,17 @@ def test_postgres_database_list_unavailable() -> None:
     )
     listed = pg.model_copy(update={"databases": [], "error": None})
     assert run("postgres.db_list_unavailable", fleet(server("n3", postgresql=listed))) == []
+
+
+@pytest.mark.parametrize(
+    ("connections", "priority"), [(79, None), (80, "Medium"), (96, "High"), (None, None)]
+)
+def test_postgres_connections_high(connections: int | None, priority: str | None) -> None:
+    pg = PostgreSQL(running=True, databases=[], connections=connections, max_connections=100)
+    found = run("postgres.connections_high", fleet(server("n3", postgresql=pg)))
+    assert [f.priority.value for f in found] == ([priority] if priority else [])
+    if priority:
+        assert plain(found[0].description) == f"{connections} / 100 ({connections}%)"
 
 
 def test_database_down() -> None:

@@ -29,6 +29,7 @@ DOWN_RULES = (
     "service.failed",
     "container.down",
     "centrifugo.down",
+    "centrifugo.unhealthy",
     "postgres.down",
     "redis.down",
 )

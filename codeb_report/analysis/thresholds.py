@@ -51,6 +51,19 @@ class SwapBands(_Model):
         return self
 
 
+class ShareBands(_Model):
+    """Percent of a limit in use (database connections): ⚠️ at warn_at, ❌ at crit_at."""
+
+    warn_at: float = Field(80, ge=0, le=100)
+    crit_at: float = Field(95, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.warn_at <= self.crit_at:
+            raise ValueError("warn_at <= crit_at must hold")
+        return self
+
+
 class LoadBands(_Model):
     """The 5-minute load average divided by the CPU count.
 
@@ -80,6 +93,8 @@ class Thresholds(_Model):
     disk: UsageBands = Field(default_factory=UsageBands)
     swap: SwapBands = Field(default_factory=SwapBands)
     load: LoadBands = Field(default_factory=LoadBands)
+    db_connections: ShareBands = Field(default_factory=ShareBands)
+    """postgres.connections_high: connections as a percent of max_connections."""
     low_usage_below: float = Field(10, gt=0, le=100)
     """resources.low_usage: every server's memory use and 5-minute load per CPU below this
     percent. Disks are left out: scaling out adds CPUs and memory, not disk."""

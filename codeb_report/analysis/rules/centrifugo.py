@@ -43,3 +43,24 @@ def centrifugo_down(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
             level=Level.CRIT,
             step="Centrifugo 서비스 로그 확인 후 재시작",
         )
+
+
+@rule("centrifugo.unhealthy")
+def centrifugo_unhealthy(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
+    """The unit is active but ``/health`` does not answer 200: clients cannot connect."""
+    for server in reachable(snapshot):
+        c = server.centrifugo
+        if c is None or c.health is None or c.health == "ok":
+            continue
+        if c.active is not None and c.active.lower() != "active":
+            continue  # centrifugo.down says it already
+        yield Hit(
+            priority=Priority.HIGH,
+            server=server.name,
+            title="Centrifugo 응답 없음",
+            description=text("/health: ", code(c.health)),
+            action="서비스 로그와 포트 확인",
+            level=Level.CRIT,
+            step="Centrifugo 서비스 로그와 포트 확인",
+            summary="Centrifugo 응답 없음",
+        )

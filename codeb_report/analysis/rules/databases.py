@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from codeb_report import units
 from codeb_report.analysis.model import Level, Priority, code, text
 from codeb_report.analysis.rules.base import Hit, reachable, rule
+from codeb_report.analysis.status import share
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import Snapshot
 
@@ -48,6 +50,32 @@ def redis_down(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
             action="Redis 로그 확인 후 재시작",
             level=Level.CRIT,
             step="Redis 로그 확인 후 재시작",
+        )
+
+
+@rule("postgres.connections_high")
+def postgres_connections_high(snapshot: Snapshot, t: Thresholds) -> Iterator[Hit]:
+    """Connections near max_connections: new clients will soon be refused."""
+    for server in reachable(snapshot):
+        pg = server.postgresql
+        if pg is None or not pg.running or not pg.connections or not pg.max_connections:
+            continue
+        pct = share(pg.connections, pg.max_connections)
+        if pct < t.db_connections.warn_at:
+            continue
+        crit = pct >= t.db_connections.crit_at
+        yield Hit(
+            priority=Priority.HIGH if crit else Priority.MEDIUM,
+            server=server.name,
+            title="DB 연결 수",
+            description=text(
+                f"{pg.connections} / {pg.max_connections} "
+                f"({units.percent(pg.connections, pg.max_connections)}%)"
+            ),
+            action="연결 누수 점검 또는 max_connections 조정",
+            level=Level.CRIT if crit else Level.WARN,
+            step="PostgreSQL 연결 수 점검",
+            summary="PostgreSQL 연결 수 한계 근접",
         )
 
 
