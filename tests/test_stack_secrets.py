@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from codeb_report.collect.batch import build_script, run_probes, secrets_input
@@ -10,7 +12,9 @@ from codeb_report.probes.base import Probe
 from codeb_report.probes.stack.settings import RedisSettings, Secret
 from codeb_report.snapshot import Server
 
-SECRET = "s3 cr$t'\"`x\\y"
+# Random, so that no other process on the machine can show them by chance.
+SECRET = f"s3 cr$t'\"`x\\y-{secrets.token_hex(8)}"
+SECOND = f"second-{secrets.token_hex(8)}"
 
 
 class EnvEcho(Probe):
@@ -55,10 +59,10 @@ class Plain(EnvEcho):
 
 
 def test_secret_reaches_only_its_probe_and_no_command_line() -> None:
-    echo, plain = EnvEcho({"A": SECRET, "B": "second"}), Plain()
+    echo, plain = EnvEcho({"A": SECRET, "B": SECOND}), Plain()
     server = Server(name="s", host="h", role="r", reachable=True)
     run_probes(LocalRunner(), [echo, plain], server, timeout=30)
-    assert echo.values == [SECRET, "second"]
+    assert echo.values == [SECRET, SECOND]
     assert "found" not in echo.cmdlines
     assert int(echo.cmdlines.split("scanned ")[1]) > 3  # the scan itself ran
     assert plain.values == ["[unset]"]  # another probe never sees it
