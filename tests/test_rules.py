@@ -34,6 +34,7 @@ def row(f: Finding) -> tuple:
 def test_rule_ids_are_stable_and_unique() -> None:
     assert [r.id for r in RULES] == [
         "server.unreachable",
+        "server.rebooted",
         "probe.failed",
         "disk.high",
         "memory.high",
@@ -82,6 +83,17 @@ def test_unreachable_server() -> None:
         "서버 상태 및 SSH 접속 확인",
     )
     assert run("server.unreachable", fleet(server("n1"))) == []
+
+
+@pytest.mark.parametrize(
+    ("hours", "fires"), [(3, True), (23.9, True), (24, False), (80 * 24, False)]
+)
+def test_recent_reboot(hours: float, fires: bool) -> None:
+    found = run("server.rebooted", fleet(server(uptime=int(hours * 3600))))
+    assert bool(found) == fires
+    if fires:
+        assert row(found[0])[:4] == ("Low", None, "최근 재부팅", "n1")
+        assert found[0].step == "재부팅 원인 확인"  # a Low finding that asks for a next step
 
 
 # probe.failed ---------------------------------------------------------------------------

@@ -39,7 +39,8 @@ def run_rules(snapshot: Snapshot, thresholds: Thresholds) -> list[tuple[Finding,
     return [(finding, hit) for _, finding, hit in raised]
 
 
-def judge_server(server: Server, thresholds: Thresholds, at_notes: list[Text]) -> ServerAnalysis:
+def judge_server(server: Server, thresholds: Thresholds, rule_notes: list[Text]) -> ServerAnalysis:
+    """The server's own tables; ``rule_notes`` are its 주의사항 bullets from the rules."""
     uptime = None
     if server.reachable and server.system and server.system.uptime_seconds is not None:
         uptime = units.duration(server.system.uptime_seconds)
@@ -50,7 +51,7 @@ def judge_server(server: Server, thresholds: Thresholds, at_notes: list[Text]) -
         resources=resources(server, thresholds) if server.reachable else [],
         container_states={c.name: container_status(c) for c in server.containers},
         service_states={u.unit: service_status(u) for u in server.services},
-        notes=at_notes + fact_notes(server),
+        notes=rule_notes + fact_notes(server),
         skipped=[
             f"{o.probe}: {o.reason}" if o.reason else o.probe
             for o in server.probes

@@ -100,6 +100,8 @@ class Thresholds(_Model):
     percent. Disks are left out: scaling out adds CPUs and memory, not disk."""
     smaller_spec_ratio: float = Field(0.75, gt=0, le=1)
     """server.smaller_spec: memory below this share of the fleet's median memory."""
+    recent_reboot_hours: float = Field(24, ge=0)
+    """server.rebooted: up for less than this many hours."""
     backup_max_age_hours: float = Field(26, gt=0)
     """backup.stale: newest backup older than this (a daily job plus slack), unless the
     snapshot's backup directory carries its own max_age_hours."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from codeb_report import units
 from codeb_report.analysis.model import Level, Priority, code, text
 from codeb_report.analysis.rules.base import Hit, reachable, rule
 from codeb_report.analysis.thresholds import Thresholds
@@ -23,6 +24,26 @@ def unreachable(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
             action="서버 상태 및 SSH 접속 확인",
             level=Level.CRIT,
             step="서버 상태 및 SSH 접속 확인",
+        )
+
+
+@rule("server.rebooted")
+def rebooted(snapshot: Snapshot, t: Thresholds) -> Iterator[Hit]:
+    """Up for less than ``recent_reboot_hours``: planned or not, someone should know why."""
+    for server in reachable(snapshot):
+        system = server.system
+        if system is None or system.uptime_seconds is None:
+            continue
+        if system.uptime_seconds >= t.recent_reboot_hours * 3600:
+            continue
+        yield Hit(
+            priority=Priority.LOW,
+            server=server.name,
+            title="최근 재부팅",
+            description=text(f"가동시간 {units.duration(system.uptime_seconds)}"),
+            action="재부팅 원인 확인",
+            step="재부팅 원인 확인",
+            summary=f"{units.duration(system.uptime_seconds)} 전 재부팅",
         )
 
 
