@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from codeb_report.errors import Exit, UserError
+from codeb_report.errors import Exit, OutputError, UserError
 
 LOCK_FILE = ".lock"
 
@@ -34,8 +34,11 @@ def _holder(fd: int) -> str:
 @contextmanager
 def run_lock(path: Path) -> Iterator[None]:
     """Hold ``path`` exclusively for the block, or raise ``Locked`` at once (no waiting)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot open the run lock: {exc.strerror or exc}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -159,6 +159,8 @@ class OutputRoot:
     def keep_failed(self, staging: Path, day: date) -> Path:
         """Keep a failed run's partial output and log, hidden, for the operator to read."""
         failed = self.root / f".{day.isoformat()}.failed"
+        if not staging.exists():
+            return failed
         if failed.exists():
             shutil.rmtree(failed, ignore_errors=True)
         os.rename(staging, failed)

@@ -254,3 +254,35 @@ def test_the_real_run_killed_while_rendering_the_pdf(root: Path) -> None:
     assert victim.returncode == -signal.SIGKILL
     assert {p.name: p.read_bytes() for p in day.iterdir()} == before
     assert os.readlink(root / "latest") == day.name
+
+
+def test_an_output_root_that_cannot_be_written_is_one_line_exit_8(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    result = subprocess.run([CLI, "run", "--output-root", str(blocker / "output")],
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == Exit.OUTPUT == 8
+    [line] = result.stderr.splitlines()
+    assert f"{blocker / 'output' / '.lock'}: cannot open the run lock: Not a directory" in line
+
+
+def test_a_full_disk_while_writing_is_an_output_error(root: Path) -> None:
+    import errno
+
+    from codeb_report.errors import OutputError
+    from codeb_report.nightly.run import NightlyOptions, run_nightly
+    from codeb_report.snapshot import Snapshot, now
+
+    def render(*args: object) -> list[Path]:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def collect() -> Snapshot:
+        return Snapshot(collected_at=now(), collector_version="x", servers=[])
+
+    with pytest.raises(OutputError, match="No space left on device"):
+        run_nightly(NightlyOptions(root), collect, lambda s: None, render)  # type: ignore[arg-type]
+    assert not (root / today().isoformat()).exists()
+    assert (
+        "No space left on device"
+        in (root / f".{today().isoformat()}.failed" / "run.log").read_text()
+    )

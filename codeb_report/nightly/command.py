@@ -7,6 +7,7 @@ that holds nothing but ``[mail]``.
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,13 +65,17 @@ def execute_run(request: RunRequest) -> Exit:
     timezone = config.report.timezone if config else DEFAULT_TIMEZONE
     thresholds = config.report.thresholds if config else None
     setup_stderr(stderr_level(request.verbosity), ZoneInfo(timezone))
+    # Without a terminal (cron, systemd) the fleet's progress stays silent and the run's
+    # own log lines, with time and level, tell stderr about failed servers instead.
+    log_lines = config is None or (request.verbosity <= 0 and not sys.stderr.isatty())
+    progress = min(request.verbosity, -1) if log_lines else request.verbosity
     options = NightlyOptions(
         output_root=request.output_root or Path(output.root).expanduser(),
         timezone=timezone,
         keep_days=request.keep_days if request.keep_days is not None else output.keep_days,
         mail=mail,
         dry_run=request.dry_run,
-        collection_echoed=config is not None,
+        collection_echoed=not log_lines,
     )
     # Adds 전일 대비 변경 사항 and 리소스 추세 from the earlier days under output_root.
     history = NightlyHistory(
@@ -81,9 +86,7 @@ def execute_run(request: RunRequest) -> Exit:
     )
     return run_nightly(
         options,
-        collect=lambda: collect_snapshot(
-            config, accept_new=request.accept_new, verbosity=request.verbosity
-        ),
+        collect=lambda: collect_snapshot(config, accept_new=request.accept_new, verbosity=progress),
         analyse=history.analyse,
         render=history.render,
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from codeb_report.analysis.model import Analysis
-from codeb_report.errors import Exit
+from codeb_report.errors import Exit, OutputError
 from codeb_report.lock import run_lock
 from codeb_report.logs import ServerLog, get_logger, run_log
 from codeb_report.mail.settings import MailError, MailSettings
@@ -118,8 +118,14 @@ def run_nightly(
                     kept,
                     getattr(exc, "message", None) or repr(exc),
                 )
+                if isinstance(exc, OSError):
+                    raise OutputError(f"{staging}: {exc.strerror or exc}") from None
                 raise
-            folder = root.publish(staging, day)
+            try:
+                folder = root.publish(staging, day)
+            except OSError as exc:
+                log.error("cannot put %s in place: %s", root.day_dir(day), exc)
+                raise OutputError(f"{root.day_dir(day)}: {exc.strerror or exc}") from None
             log.info("published %s", folder)
             if options.keep_days is not None:
                 for removed in root.prune(options.keep_days, day):
