@@ -216,3 +216,24 @@ def test_cli_render_writes_the_same_sections(tmp_path: Path) -> None:
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert table(section(md, "서버 현황 요약")) == SERVERS
     assert bullets(section(section(md, "결론"), "현재 상태 평가", level=3)) == ASSESSMENT
+
+
+def test_html_carries_the_same_facts(tmp_path: Path) -> None:
+    """HTML is made from the same Markdown: its text holds every judged fact too."""
+    import html
+
+    snapshot = load(EXAMPLE)
+    [path] = render_report(snapshot, analyse(snapshot), ["html"], tmp_path)
+    page = re.sub(r"</?(?:strong|code|em|span|b|i)\b[^>]*>", "", path.read_text(encoding="utf-8"))
+    page = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    words = " ".join(page.split())
+
+    def has(fact: str) -> bool:
+        return " ".join(fact.replace("`", "").replace("**", "").split()) in words
+
+    facts = [cell for row in SERVERS for cell in row]
+    facts += [cell for rows in RESOURCES.values() for row in rows for cell in row]
+    facts += [cell for row in FINDINGS for cell in row[1:]]
+    facts += [note for notes in NOTES.values() for note in notes] + ASSESSMENT
+    missing = [f for f in facts if not has(f)]
+    assert missing == []
