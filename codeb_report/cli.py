@@ -231,14 +231,15 @@ def check_config(path: Path) -> None:
               default="md", show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report here instead of stdout (required for pdf).")
-@click.option("--disk-step", type=click.FloatRange(min=0, min_open=True), default=5.0,
-              show_default=True, help="Report disk use that moved by at least this many %p.")
-@click.option("--memory-step", type=click.FloatRange(min=0, min_open=True), default=10.0,
-              show_default=True, help="Report memory use that moved by at least this many %p.")
+@click.option("--disk-step", type=click.FloatRange(min=0, min_open=True),
+              help="Report disk use that moved by at least this many %p.  [default: 5]")
+@click.option("--memory-step", type=click.FloatRange(min=0, min_open=True),
+              help="Report memory use that moved by at least this many %p.  [default: 10]")
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Fleet configuration whose thresholds judge the findings.")
+              help="Fleet configuration: its thresholds judge the findings, its [diff] "
+                   "the steps.")
 def diff(old: str, new: str, output_root: Path, fmt: str, output: Path | None,
-         disk_step: float, memory_step: float, config_path: Path | None) -> None:
+         disk_step: float | None, memory_step: float | None, config_path: Path | None) -> None:
     """Report what changed between two snapshots, in Korean.
 
     OLD and NEW are snapshot files, dated report folders, or dates looked up under
@@ -249,10 +250,10 @@ def diff(old: str, new: str, output_root: Path, fmt: str, output: Path | None,
       codeb-report diff 2025-12-19 2025-12-20 --output-root /var/lib/codeb-report/output
     """
     from codeb_report.history.command import run_diff
-    from codeb_report.history.settings import DiffSettings
 
-    settings = DiffSettings(disk_step=disk_step, memory_step=memory_step)
-    sys.exit(int(run_diff(old, new, output_root, fmt, output, settings, config_path)))
+    steps = {"disk_step": disk_step, "memory_step": memory_step}
+    given = {k: v for k, v in steps.items() if v is not None}
+    sys.exit(int(run_diff(old, new, output_root, fmt, output, given, config_path)))
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.errors import ConfigError
+from codeb_report.history.settings import DiffSettings, TrendSettings
 from codeb_report.probes.stack.settings import StackSettings
 
 DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
@@ -102,6 +103,8 @@ class Config(Section):
     servers: list[ServerConfig] = Field(min_length=1)
     descriptions: Descriptions = Field(default_factory=Descriptions)
     roles: dict[str, RoleSettings] = Field(default_factory=dict)
+    diff: DiffSettings = Field(default_factory=DiffSettings)  # 전일 대비 변경 사항
+    trends: TrendSettings = Field(default_factory=TrendSettings)  # 리소스 추세
 
     @model_validator(mode="after")
     def _consistent(self) -> Config:

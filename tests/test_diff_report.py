@@ -123,3 +123,16 @@ def test_collected_text_cannot_break_the_markdown() -> None:
     assert "evil\\|name &lt;script&gt;" in md
     html = render_diff(diff_snapshots(old, new), "html").decode()
     assert "<script>" not in html
+
+
+def test_steps_from_the_option_or_the_configuration(output_root: Path, tmp_path: Path) -> None:
+    args = [day(0), day(1), "--output-root", output_root, "-f", "json"]
+    assert json.loads(diff(*args).stdout)["resources"] == []  # 1 %p < 5 %p
+    by_option = json.loads(diff(*args, "--disk-step", "1").stdout)["resources"]
+    assert [r["subject"] for r in by_option] == ["/data"]
+    config = tmp_path / "fleet.toml"
+    config.write_text('[diff]\ndisk_step = 1\n\n[[servers]]\nname = "n1"\nhost = "127.0.0.1"\n')
+    by_config = json.loads(diff(*args, "--config", config).stdout)["resources"]
+    assert [r["subject"] for r in by_config] == ["/data"]
+    both = json.loads(diff(*args, "--config", config, "--disk-step", "9").stdout)["resources"]
+    assert both == []

@@ -21,12 +21,15 @@ def run_diff(
     output_root: Path,
     fmt: str,
     output: Path | None,
-    settings: DiffSettings,
+    steps: dict[str, float],
     config_path: Path | None = None,
 ) -> Exit:
-    """Write the diff report to ``output`` (stdout without it); return the exit status."""
+    """Write the diff report to ``output`` (stdout without it); return the exit status.
+
+    ``steps`` given on the command line win over the configuration's ``[diff]``.
+    """
     try:
-        return _run(old, new, output_root, fmt, output, settings, config_path)
+        return _run(old, new, output_root, fmt, output, steps, config_path)
     except UserError as exc:
         raise UserError(exc.format_message(), TROUBLE) from None
 
@@ -37,7 +40,7 @@ def _run(
     output_root: Path,
     fmt: str,
     output: Path | None,
-    settings: DiffSettings,
+    steps: dict[str, float],
     config_path: Path | None,
 ) -> Exit:
     from codeb_report.analysis import analyse
@@ -47,11 +50,13 @@ def _run(
 
     if fmt == "pdf" and output is None:
         raise UserError("--format pdf needs --output FILE")
-    thresholds = None
+    thresholds, settings = None, DiffSettings()
     if config_path is not None:
         from codeb_report.config import load_config
 
-        thresholds = load_config(config_path).report.thresholds
+        config = load_config(config_path)
+        thresholds, settings = config.report.thresholds, config.diff
+    settings = settings.model_copy(update=steps)
     old_path, new_path = resolve(old, output_root), resolve(new, output_root)
     diff = diff_paths(old_path, new_path, lambda s: analyse(s, thresholds), settings)
     data = render_diff(diff, fmt)
