@@ -82,6 +82,8 @@ def execute_run(request: RunRequest) -> Exit:
         options.output_root,
         lambda snapshot: analyse(snapshot, thresholds),
         day=today(timezone),
+        diff_settings=config.diff if config else None,
+        trend_settings=config.trends if config else None,
         render_only=render_report,
     )
     return run_nightly(
