@@ -201,3 +201,29 @@ def test_plain_smtp_in_the_config_needs_allow_plain(
     assert result.returncode == Exit.INPUT == 3
     [line] = result.stderr.splitlines()
     assert str(config) in line and "allow_plain = true" in line
+
+
+def test_run_dry_run_files_the_message_in_the_day_and_sends_nothing(
+    smtp_ca: CertAuthority, tmp_path: Path, password: str
+) -> None:
+    root = tmp_path / "output"
+    with smtp_server(smtp_ca, "starttls", password) as server:
+        options = NightlyOptions(root, mail=_settings(server.port, smtp_ca), dry_run=True)
+        code = run_nightly(options, lambda: collect_snapshot(None), analyse, render_report)
+    day = root / today().isoformat()
+    assert code == outcome(load(day / "snapshot.json"))
+    assert server.messages == [] and server.handler.data_calls == 0
+    msg = _parse((day / "report.eml").read_bytes())
+    assert msg["To"] == "cto@codeb.test"
+    [attachment] = list(msg.iter_attachments())
+    assert attachment.get_content() == (day / "report.pdf").read_bytes()
+
+
+def test_run_mail_flags_need_their_partners(tmp_path: Path) -> None:
+    alone = subprocess.run([CLI, "run", "--dry-run"], capture_output=True, text=True, cwd=tmp_path)
+    assert alone.returncode == Exit.USAGE and "--dry-run goes with --email" in alone.stderr
+    no_config = subprocess.run(
+        [CLI, "run", "--email"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert no_config.returncode == Exit.USAGE and "--email needs --config" in no_config.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing collected, nothing written
