@@ -19,12 +19,11 @@ def low_usage(snapshot: Snapshot, t: Thresholds) -> Iterator[Hit]:
 
     Only when every server was reached and measured: "모든 서버" must mean all of them.
     """
-    servers = snapshot.servers
-    if not servers or any(not s.reachable or s.memory is None for s in servers):
+    if not snapshot.servers:
         return
-    for server in servers:
-        assert server.memory is not None
-        if share(server.memory.used, server.memory.total) >= t.low_usage_below:
+    for server in snapshot.servers:
+        mem = server.memory
+        if not server.reachable or mem is None or share(mem.used, mem.total) >= t.low_usage_below:
             return
         per_cpu = load_per_cpu(server)
         if per_cpu is not None and per_cpu * 100 >= t.low_usage_below:
@@ -46,24 +45,22 @@ def _is_backup(role: str) -> bool:
 @rule("server.smaller_spec")
 def smaller_spec(snapshot: Snapshot, t: Thresholds) -> Iterator[Hit]:
     """A server with clearly less memory than the fleet's median; fine if it only keeps backups."""
-    measured = [s for s in snapshot.servers if s.reachable and s.memory is not None]
-    if len(measured) < 2:
+    memory = {s.name: s.memory.total for s in snapshot.servers if s.reachable and s.memory}
+    if len(memory) < 2:
         return
-    median = statistics.median(s.memory.total for s in measured if s.memory)
-    for server in measured:
-        assert server.memory is not None
-        if server.memory.total >= t.smaller_spec_ratio * median:
+    median = statistics.median(memory.values())
+    for server in snapshot.servers:
+        total = memory.get(server.name)
+        if total is None or total >= t.smaller_spec_ratio * median:
             continue
-        others = sorted(
-            {o.memory.total for o in measured if o is not server and o.memory}, reverse=True
-        )
+        others = sorted({m for name, m in memory.items() if name != server.name}, reverse=True)
         sizes = "/".join(dict.fromkeys(units.size(n) for n in others))
         fits = _is_backup(server.role)
         yield Hit(
             priority=Priority.LOW,
             server=server.name,
             title=f"{server.name} 스펙",
-            description=text(f"{units.size(server.memory.total)} RAM (다른 서버 {sizes})"),
+            description=text(f"{units.size(total)} RAM (다른 서버 {sizes})"),
             action="백업 서버로 적절" if fits else "역할 대비 사양 확인",
             step=None if fits else "메모리 사양 확인",
         )
