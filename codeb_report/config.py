@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.errors import ConfigError
 from codeb_report.history.settings import DiffSettings, TrendSettings
+from codeb_report.mail.settings import MailSettings
+from codeb_report.outputdir import OutputSettings
 from codeb_report.probes.stack.settings import StackSettings
 
 DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
@@ -105,6 +107,8 @@ class Config(Section):
     roles: dict[str, RoleSettings] = Field(default_factory=dict)
     diff: DiffSettings = Field(default_factory=DiffSettings)  # 전일 대비 변경 사항
     trends: TrendSettings = Field(default_factory=TrendSettings)  # 리소스 추세
+    output: OutputSettings = Field(default_factory=OutputSettings)  # dated folders, retention
+    mail: MailSettings | None = None  # where `run --email` and `send` mail the PDF
 
     @model_validator(mode="after")
     def _consistent(self) -> Config:
@@ -187,11 +191,13 @@ def load_config(path: Path) -> Config:
 
 def secret_problems(config: Config) -> list[str]:
     """Password sources that cannot be read now, each naming its field."""
-    return [
+    problems = [
         f"roles.{name}.{problem}"
         for name, role in config.roles.items()
         for problem in role.secret_problems()
     ]
+    mail_problem = config.mail.password_problem() if config.mail else None
+    return [*problems, mail_problem] if mail_problem else problems
 
 
 def example_config() -> str:

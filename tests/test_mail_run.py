@@ -227,3 +227,17 @@ def test_run_mail_flags_need_their_partners(tmp_path: Path) -> None:
     )
     assert no_config.returncode == Exit.USAGE and "--email needs --config" in no_config.stderr
     assert list(tmp_path.iterdir()) == []  # nothing collected, nothing written
+
+
+def test_check_config_reads_the_mail_password_source(
+    smtp_ca: CertAuthority, tmp_path: Path
+) -> None:
+    config = _config(tmp_path, 587, smtp_ca)
+    env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
+    missing = subprocess.run([CLI, "check-config", str(config)], capture_output=True,
+                             text=True, env=env)  # fmt: skip
+    assert missing.returncode == Exit.INPUT
+    assert f"mail.password_env: environment variable {PASSWORD_ENV} is not set" in missing.stderr
+    present = subprocess.run([CLI, "check-config", str(config)], capture_output=True,
+                             text=True, env={**env, PASSWORD_ENV: PASSWORD})  # fmt: skip
+    assert present.returncode == 0 and PASSWORD not in present.stdout + present.stderr

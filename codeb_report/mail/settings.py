@@ -99,6 +99,14 @@ class MailSettings(BaseModel):
     def envelope_recipients(self) -> list[str]:
         return [addr for _, addr in getaddresses([*self.to, *self.cc])]
 
+    def password_problem(self) -> str | None:
+        """Why the password cannot be read now (for ``check-config``), or None."""
+        try:
+            self.password()
+        except MailError as exc:
+            return exc.format_message()
+        return None
+
     def password(self) -> str | None:
         """Read the login password now; it goes on the redaction list before it is returned."""
         if self.password_env:
