@@ -130,18 +130,17 @@ def test_korean_lines_break_between_words_only(tmp_path: Path) -> None:
     kept = tmp_path / "kept.pdf"
     kept.write_bytes(html_to_pdf(page(report, keep_hangul_words(report.html_body))))
     assert hangul_tokens("".join(pages_text(kept))) <= source
-    # Without the no-wrap spans WeasyPrint does split words: the check above can fail.
+    # Without the word joiners WeasyPrint does split words: the check above can fail.
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(html_to_pdf(page(report, report.html_body)))
     assert not hangul_tokens("".join(pages_text(broken))) <= source
 
 
-def test_keep_hangul_words_wraps_text_not_tags() -> None:
-    html = '<td class="x">메모리 사용 (10%)</td><code>a 백업</code><td>✅ Active ⚠️ 주의</td>'
+def test_keep_hangul_words_joins_syllables_in_text_not_tags() -> None:
+    html = '<td class="가나">메모리 사용 (10%)</td><code>a 백업</code><td>✅ Active ⚠️ 주의</td>'
     assert keep_hangul_words(html) == (
-        '<td class="x"><span class="nw">메모리</span> <span class="nw">사용</span> (10%)</td>'
-        '<code>a <span class="nw">백업</span></code>'
-        '<td><span class="nw">✅ Active</span> <span class="nw">⚠️ 주의</span></td>'
+        '<td class="가나">메\u2060모\u2060리 사\u2060용 (10%)</td><code>a 백\u2060업</code>'
+        "<td>✅\u00a0Active ⚠️\u00a0주\u2060의</td>"
     )
 
 

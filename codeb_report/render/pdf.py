@@ -18,21 +18,26 @@ if TYPE_CHECKING:
 
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3"
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
-# A status icon stays with its word ("✅ Active"), a Hangul word stays whole.
-_UNBREAKABLE = re.compile(rf"(?:[✅❌]|⚠\ufe0f?) [^\s<]+|[^\s<]*[{_HANGUL}][^\s<]*")
+_BETWEEN_HANGUL = re.compile(rf"(?<=[{_HANGUL}])(?=[{_HANGUL}])")
+_ICON_SPACE = re.compile(r"([✅❌]|⚠\ufe0f?) ")
+WORD_JOINER = "\u2060"
+NO_BREAK_SPACE = "\u00a0"
 
 
 def keep_hangul_words(body: str) -> str:
-    """Wrap each word holding Hangul, and each status icon with its word, in a no-wrap span.
+    """Forbid line breaks inside Hangul words and between a status icon and its word.
 
     WeasyPrint ignores ``word-break: keep-all`` and would break Korean lines inside a
-    word ("의미합니/다"); lines may still break between the wrapped words.
+    word ("의미합니/다"). A word joiner (U+2060, invisible, no glyph) between syllables
+    forbids those breaks; lines still break at spaces. It costs no boxes: a no-wrap span
+    per word did the same but took 95 MB more for a 100-server report.
     """
 
     def text(match: re.Match[str]) -> str:
         if match.group(1):
             return match.group(1)
-        return _UNBREAKABLE.sub(lambda w: f'<span class="nw">{w.group()}</span>', match.group(2))
+        joined = _BETWEEN_HANGUL.sub(WORD_JOINER, match.group(2))
+        return _ICON_SPACE.sub(lambda m: m.group(1) + NO_BREAK_SPACE, joined)
 
     return _TAG_OR_TEXT.sub(text, body)
 

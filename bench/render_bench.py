@@ -1,0 +1,165 @@
+"""Render benchmark (issue 2, part 8): whole processes, medians and peak memory, one run.
+
+Measures, each as a fresh ``codeb-report`` process:
+  * ``codeb-report --help``                        target < 0.3 s
+  * rendering the example fleet to md, html, pdf   target (pdf) < 1.5 s
+  * rendering a generated 100-server fleet to pdf  target < 20 s and < 400 MB
+
+    .venv/bin/python bench/render_bench.py            # default repetitions
+    .venv/bin/python bench/render_bench.py --quick    # one run each, for a smoke test
+
+Peak memory is the child's maximum resident set size from wait4(2). The machine's load
+average is printed too: other work on the machine slows every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "fleet-snapshot.json"
+CLI = Path(sys.executable).parent / "codeb-report"
+
+
+@dataclass
+class Case:
+    name: str
+    argv: list[str]
+    runs: int
+    target_s: float | None = None
+    target_mb: float | None = None
+
+
+@dataclass
+class Result:
+    case: Case
+    seconds: list[float]
+    peak_mb: float
+
+
+def run_once(argv: list[str]) -> tuple[float, float]:
+    """Wall time and peak RSS (MB) of one child process; fails loudly on a non-zero exit."""
+    start = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+    ])  # fmt: skip
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"bench: {' '.join(argv)} exited {os.waitstatus_to_exitcode(status)}")
+    return elapsed, usage.ru_maxrss / 1024  # Linux reports kilobytes
+
+
+def measure(case: Case) -> Result:
+    run_once(case.argv)  # warm the page cache and .pyc files; not counted
+    samples = [run_once(case.argv) for _ in range(case.runs)]
+    return Result(case, [s for s, _ in samples], max(m for _, m in samples))
+
+
+def fleet_of(count: int, out: Path) -> Path:
+    """The example's four servers, repeated as n1..n<count> with varied figures."""
+    sys.path.insert(0, str(ROOT))
+    from codeb_report.snapshot import load, save
+
+    example = load(EXAMPLE)
+    rng = random.Random(100)
+    servers = []
+    for i in range(count):
+        base = example.servers[i % len(example.servers)]
+        server = base.model_copy(deep=True)
+        server.name = f"n{i + 1}"
+        server.host = f"{base.host}-{i + 1}"
+        server.address = f"192.0.2.{i % 250 + 1}"
+        if server.memory is not None:
+            server.memory.used = int(server.memory.total * rng.uniform(0.05, 0.95))
+            server.memory.available = server.memory.total - server.memory.used
+        for fs in server.filesystems:
+            fs.used = int(fs.size * rng.uniform(0.05, 0.97))
+            fs.available = fs.size - fs.used
+        servers.append(server)
+    path = out / f"fleet-{count}.json"
+    save(example.model_copy(update={"servers": servers}), path)
+    return path
+
+
+def report(results: list[Result]) -> bool:
+    print(f"{'case':<34} {'runs':>4} {'median':>8} {'min':>7} {'max':>7} {'peak RSS':>9}"
+          f"  {'target':<16} {'median/target':>13}")  # fmt: skip
+    ok = True
+    for r in results:
+        median = statistics.median(r.seconds)
+        target = []
+        ratios = []
+        if r.case.target_s is not None:
+            target.append(f"<{r.case.target_s:g} s")
+            ratios.append(f"{median / r.case.target_s:.2f}")
+            ok &= median < r.case.target_s
+        if r.case.target_mb is not None:
+            target.append(f"<{r.case.target_mb:g} MB")
+            ratios.append(f"{r.peak_mb / r.case.target_mb:.2f}")
+            ok &= r.peak_mb < r.case.target_mb
+        print(
+            f"{r.case.name:<34} {len(r.seconds):>4} {median:>7.3f}s {min(r.seconds):>6.3f}s "
+            f"{max(r.seconds):>6.3f}s {r.peak_mb:>6.0f} MB  {', '.join(target) or '-':<16} "
+            f"{' / '.join(ratios) or '-':>13}"
+        )
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one run per case")
+    args = parser.parse_args()
+    runs = 1 if args.quick else None
+    load = os.getloadavg()
+    print(f"codeb-report render benchmark: {os.cpu_count()} CPUs, "
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
+          f"python {sys.version.split()[0]}")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="codeb-bench-") as tmp:
+        out = Path(tmp)
+        big = fleet_of(100, out)
+        cli = str(CLI)
+        cases = [
+            Case("codeb-report --help", [cli, "--help"], runs or 15, target_s=0.3),
+            *(
+                Case(f"render example -> {fmt}",
+                     [cli, "render", str(EXAMPLE), "--format", fmt, "--out", str(out / fmt)],
+                     runs or 7, target_s=1.5 if fmt == "pdf" else None)
+                for fmt in ("md", "html", "pdf")
+            ),
+            Case("render 100-server fleet -> pdf",
+                 [cli, "render", str(big), "--format", "pdf", "--out", str(out / "big")],
+                 runs or 3, target_s=20, target_mb=400),
+        ]  # fmt: skip
+        results = [measure(c) for c in cases]
+        ok = report(results)
+        pages = _pages(out / "big" / "report.pdf")
+        size = (out / "big" / "report.pdf").stat().st_size / 1024
+        example_size = (out / "pdf" / "report.pdf").stat().st_size / 1024
+        print(f"example PDF {example_size:.0f} KB; 100-server PDF {size:.0f} KB, {pages} pages")
+    print("all targets met" if ok else "TARGET MISSED")
+    return 0 if ok else 1
+
+
+def _pages(pdf: Path) -> str:
+    import subprocess
+
+    try:
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return next(
+        (line.split()[-1] for line in info.stdout.splitlines() if line.startswith("Pages")), "?"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
