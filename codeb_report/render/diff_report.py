@@ -53,10 +53,10 @@ def diff_markdown(view: DiffView) -> str:
     return _env().get_template("diff.md.j2").render(diff_view=view)
 
 
-def diff_html(view: DiffView) -> str:
-    import markdown
+def diff_html(view: DiffView, body: str | None = None) -> str:
+    from codeb_report.render.html import markdown_to_html
 
-    body = markdown.markdown(diff_markdown(view), extensions=["tables"])
+    body = markdown_to_html(diff_markdown(view)) if body is None else body
     return (
         '<!DOCTYPE html>\n<html lang="ko"><head><meta charset="utf-8">'
         f"<title>CodeB 서버 변경 사항 리포트</title><style>{_CSS}</style></head>"
@@ -65,9 +65,11 @@ def diff_html(view: DiffView) -> str:
 
 
 def diff_pdf(view: DiffView) -> bytes:
-    import weasyprint
+    from codeb_report.render.html import markdown_to_html
+    from codeb_report.render.pdf import html_to_pdf, keep_hangul_words
 
-    return weasyprint.HTML(string=diff_html(view)).write_pdf()
+    body = keep_hangul_words(markdown_to_html(diff_markdown(view)))
+    return html_to_pdf(diff_html(view, body))
 
 
 def diff_json(diff: SnapshotDiff) -> str:
