@@ -74,12 +74,10 @@ def test_the_systemd_units_verify(tmp_path: Path) -> None:
     assert calendar.returncode == 0, calendar.stderr
 
 
-def _fleet_config(
-    tmp: Path, sshd_factory: SshdFactory, smtp_port: int, ca: CertAuthority, mail: bool
-) -> str:
+def _fleet_config(tmp: Path, sshd_factory: SshdFactory, smtp_port: int, ca: CertAuthority) -> str:
     sshd = sshd_factory.start("cron-n1")
     (tmp / "known_hosts").write_text(sshd.known_hosts_line())
-    fleet = f"""
+    return f"""
 [ssh]
 known_hosts = "{tmp / "known_hosts"}"
 config_file = "{tmp / "no-ssh-config"}"
@@ -91,9 +89,7 @@ host = "127.0.0.1"
 port = {sshd.port}
 user = "root"
 identity_file = "{sshd_factory.client_key.private}"
-"""
-    return fleet + (
-        f"""
+
 [mail]
 host = "127.0.0.1"
 port = {smtp_port}
@@ -103,18 +99,11 @@ sender = "report@codeb.test"
 to = ["cto@codeb.test"]
 ca_file = "{ca.ca_file}"
 """
-        if mail
-        else ""
-    )
 
 
 def test_the_crontab_line_runs_as_written(
     tmp_path: Path, sshd_factory: SshdFactory, smtp_ca: CertAuthority
 ) -> None:
-    from codeb_report.config import Config
-
-    # Until the fleet configuration carries [mail], the line runs without --email.
-    mail = "mail" in Config.model_fields
     etc, var = tmp_path / "etc", tmp_path / "var"
     etc.mkdir()
     (etc / "secrets.env").write_text(f"CODEB_SMTP_PASSWORD='{PASSWORD}'\n")
@@ -125,12 +114,8 @@ def test_the_crontab_line_runs_as_written(
         .replace("/var/lib/codeb-report", str(var))
         .replace("/opt/codeb-report", str(REPO))
     )
-    if not mail:
-        command = command.replace(" --email", "")
     with smtp_server(smtp_ca, "starttls", PASSWORD) as server:
-        (etc / "fleet.toml").write_text(
-            _fleet_config(tmp_path, sshd_factory, server.port, smtp_ca, mail)
-        )
+        (etc / "fleet.toml").write_text(_fleet_config(tmp_path, sshd_factory, server.port, smtp_ca))
         cron_env = {"HOME": str(tmp_path), "LOGNAME": "root", "SHELL": "/bin/sh",
                     "PATH": "/usr/bin:/bin"}  # fmt: skip
         result = subprocess.run(["/bin/sh", "-c", command], env=cron_env, capture_output=True,
@@ -142,9 +127,6 @@ def test_the_crontab_line_runs_as_written(
     assert result.stdout == ""
     log = (day / "run.log").read_text()
     assert PASSWORD not in log + result.stderr
-    if not mail:
-        assert server.messages == []
-        return
     [received] = server.messages
     msg = BytesParser(policy=policy.default).parsebytes(received.data)
     [attachment] = list(msg.iter_attachments())

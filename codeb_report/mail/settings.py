@@ -15,14 +15,13 @@ variable or file when the mail is sent, and registered with the log's redaction 
 from __future__ import annotations
 
 import os
-import tomllib
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from codeb_report.errors import ConfigError, Exit, UserError
+from codeb_report.errors import Exit, UserError
 from codeb_report.logs import register_secret
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "plain": 25}
@@ -127,29 +126,3 @@ class MailSettings(BaseModel):
             return None
         register_secret(value)
         return value
-
-
-def load_mail_settings(path: Path) -> MailSettings:
-    """The ``[mail]`` table of a TOML file; errors name the file and the field in one line."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    section = data.get("mail")
-    if not isinstance(section, dict):
-        raise ConfigError(f"{path}: mail: missing (required to send the report)")
-    try:
-        return MailSettings.model_validate(section)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in ("mail", *err["loc"]))
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing":
-            message = "missing (required)"
-        elif err["type"] == "extra_forbidden":
-            message = "unknown setting (check the spelling)"
-        raise ConfigError(f"{path}: {field}: {message}") from None

@@ -1,24 +1,21 @@
-"""What ``run`` and ``send`` do once click has parsed their options.
-
-The ``[mail]`` and ``[output]`` sections are read from the fleet configuration when it
-carries them, otherwise from the same TOML file directly, so ``send`` works with a file
-that holds nothing but ``[mail]``.
-"""
+"""What ``run`` and ``send`` do once click has parsed their options."""
 
 from __future__ import annotations
 
 import sys
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from codeb_report.errors import ConfigError, Exit
 from codeb_report.logs import setup_stderr, stderr_level
-from codeb_report.mail.settings import MailError, MailSettings, load_mail_settings
+from codeb_report.mail.settings import MailError, MailSettings
 from codeb_report.nightly.run import NightlyOptions, run_nightly
 from codeb_report.outputdir import DEFAULT_TIMEZONE, LATEST, OutputSettings, parse_day, today
+
+if TYPE_CHECKING:
+    from codeb_report.config import Config
 
 
 @dataclass
@@ -32,24 +29,14 @@ class RunRequest:
     verbosity: int
 
 
-def _output_settings(config: Any, config_path: Path | None) -> OutputSettings:
-    section = getattr(config, "output", None)
-    if isinstance(section, OutputSettings):
-        return section
-    if config_path is None:
-        return OutputSettings()
-    data = tomllib.loads(config_path.read_text(encoding="utf-8")).get("output", {})
-    try:
-        return OutputSettings.model_validate(data)
-    except ValueError as exc:
-        raise ConfigError(f"{config_path}: output: {exc}".splitlines()[0]) from None
+def _output_settings(config: Config | None) -> OutputSettings:
+    return config.output if config is not None else OutputSettings()
 
 
-def _mail_settings(config: Any, config_path: Path) -> MailSettings:
-    section = getattr(config, "mail", None)
-    if isinstance(section, MailSettings):
-        return section
-    return load_mail_settings(config_path)
+def _mail_settings(config: Config, config_path: Path) -> MailSettings:
+    if config.mail is None:
+        raise ConfigError(f"{config_path}: mail: missing (required to mail the report)")
+    return config.mail
 
 
 def execute_run(request: RunRequest) -> Exit:
@@ -60,8 +47,8 @@ def execute_run(request: RunRequest) -> Exit:
     from codeb_report.render import render_report
 
     config = load_config(request.config_path) if request.config_path else None
-    output = _output_settings(config, request.config_path)
-    mail = _mail_settings(config, request.config_path) if request.email else None
+    output = _output_settings(config)
+    mail = _mail_settings(config, request.config_path) if config and request.email else None
     timezone = config.report.timezone if config else DEFAULT_TIMEZONE
     thresholds = config.report.thresholds if config else None
     setup_stderr(stderr_level(request.verbosity), ZoneInfo(timezone))
@@ -111,14 +98,14 @@ def execute_send(
     verbosity: int,
 ) -> tuple[Exit, Path | None]:
     from codeb_report.analysis import analyse
-    from codeb_report.config import Config, load_config
+    from codeb_report.config import load_config
     from codeb_report.nightly.send import send_folder
 
-    config = load_config(config_path) if "mail" in Config.model_fields else None
+    config = load_config(config_path)
     settings = _mail_settings(config, config_path)
-    timezone = config.report.timezone if config else DEFAULT_TIMEZONE
-    thresholds = config.report.thresholds if config else None
-    root = output_root or Path(_output_settings(config, config_path).root).expanduser()
+    timezone = config.report.timezone
+    thresholds = config.report.thresholds
+    root = output_root or Path(config.output.root).expanduser()
     setup_stderr(stderr_level(verbosity), ZoneInfo(timezone))
     try:
         eml = send_folder(
