@@ -52,8 +52,14 @@ def _at(day: date) -> datetime:
 def _fs(mount: str, size: int, used: int) -> Filesystem:
     # ext4 reserves 5%: available = size - used - reserve, as df shows it.
     reserve = size // 20
-    return Filesystem(mount=mount, device="/dev/vda1", fstype="ext4", size=size, used=used,
-                      available=max(size - used - reserve, 0))
+    return Filesystem(
+        mount=mount,
+        device="/dev/vda1",
+        fstype="ext4",
+        size=size,
+        used=used,
+        available=max(size - used - reserve, 0),
+    )
 
 
 def _server(name: str, index: int, days: int, rng: random.Random) -> Server:
@@ -65,45 +71,89 @@ def _server(name: str, index: int, days: int, rng: random.Random) -> Server:
         filesystems.append(_fs("/data", DATA_SIZE, used_last - (days - 1 - index) * GB_PER_DAY))
     boot = datetime(2025, 9, 1, tzinfo=UTC)
     containers = [
-        Container(runtime="docker", name="codeb-dashboard", image="codeb/dashboard:1.4",
-                  state="running", status="Up", started_at=boot,
-                  ports=[PortMapping(host_ip="0.0.0.0", host_port=3100, container_port=3000)]),
+        Container(
+            runtime="docker",
+            name="codeb-dashboard",
+            image="codeb/dashboard:1.4",
+            state="running",
+            status="Up",
+            started_at=boot,
+            ports=[PortMapping(host_ip="0.0.0.0", host_port=3100, container_port=3000)],
+        ),
     ]
-    ports = [ListeningPort(address="0.0.0.0", port=22, process="sshd"),
-             ListeningPort(address="0.0.0.0", port=3100, process="docker-proxy")]
+    ports = [
+        ListeningPort(address="0.0.0.0", port=22, process="sshd"),
+        ListeningPort(address="0.0.0.0", port=3100, process="docker-proxy"),
+    ]
     if name == "n1":
         restarted = _at(day_of(15)) if index >= 15 else boot
         image = "codeb/cms:2.1" if index >= 22 else "codeb/cms:2.0"
-        containers.append(Container(runtime="docker", name="codeb-cms", image=image,
-                                    state="running", started_at=restarted))
+        containers.append(
+            Container(
+                runtime="docker",
+                name="codeb-cms",
+                image=image,
+                state="running",
+                started_at=restarted,
+            )
+        )
         if 12 <= index <= 27:
-            containers.append(Container(runtime="docker", name="codeb-worker",
-                                        image="codeb/worker:1", state="running",
-                                        started_at=_at(day_of(12))))
+            containers.append(
+                Container(
+                    runtime="docker",
+                    name="codeb-worker",
+                    image="codeb/worker:1",
+                    state="running",
+                    started_at=_at(day_of(12)),
+                )
+            )
             ports.append(ListeningPort(address="0.0.0.0", port=3300, process="docker-proxy"))
     failed = name == "n2" and index >= 30
     services = [
-        Service(unit="codeb-watchdog.service", load="loaded",
-                active="failed" if failed else "active", sub="failed" if failed else "running"),
+        Service(
+            unit="codeb-watchdog.service",
+            load="loaded",
+            active="failed" if failed else "active",
+            sub="failed" if failed else "running",
+        ),
         Service(unit="ssh.service", load="loaded", active="active", sub="running"),
     ]
     load = round(0.1 + rng.uniform(0, 0.3), 2)
     return Server(
-        name=name, host=f"{name}-host", role="App Server" if name == "n1" else "Worker",
+        name=name,
+        host=f"{name}-host",
+        role="App Server" if name == "n1" else "Worker",
         reachable=True,
-        system=SystemInfo(hostname=f"{name}-host", cpu_count=4, uptime_seconds=86400 * 80,
-                          load=(load, load / 2, load / 3)),
-        memory=Memory(total=MEM_TOTAL, used=int(MEM_TOTAL * mem_pct),
-                      available=MEM_TOTAL - int(MEM_TOTAL * mem_pct)),
-        filesystems=filesystems, containers=containers, services=services, ports=ports,
-        probes=[ProbeOutcome(probe=p, status=ProbeStatus.OK)
-                for p in ("system", "memory", "filesystems", "docker", "services", "ports")],
+        system=SystemInfo(
+            hostname=f"{name}-host",
+            cpu_count=4,
+            uptime_seconds=86400 * 80,
+            load=(load, load / 2, load / 3),
+        ),
+        memory=Memory(
+            total=MEM_TOTAL,
+            used=int(MEM_TOTAL * mem_pct),
+            available=MEM_TOTAL - int(MEM_TOTAL * mem_pct),
+        ),
+        filesystems=filesystems,
+        containers=containers,
+        services=services,
+        ports=ports,
+        probes=[
+            ProbeOutcome(probe=p, status=ProbeStatus.OK)
+            for p in ("system", "memory", "filesystems", "docker", "services", "ports")
+        ],
     )
 
 
 def _unreachable(name: str) -> Server:
-    return Server(name=name, host=f"{name}-host", role="Storage (DB)", reachable=False,
-                  error="connection timed out")
+    return Server(
+        name=name,
+        host=f"{name}-host",
+        role="Storage (DB)",
+        reachable=False,
+        error="connection timed out",
+    )
 
 
 def names(index: int, servers: int) -> list[str]:
@@ -121,16 +171,18 @@ def snapshot_for(index: int, days: int = 35, servers: int = 5, start: date = STA
             fleet.append(_unreachable(name))
         else:
             fleet.append(_server(name, index, days, rng))
-    return Snapshot(collected_at=_at(day_of(index, start)), collector_version="0.1.0",
-                    servers=fleet)
+    return Snapshot(
+        collected_at=_at(day_of(index, start)), collector_version="0.1.0", servers=fleet
+    )
 
 
 def history(days: int = 35, servers: int = 5, start: date = START) -> list[Snapshot]:
     return [snapshot_for(i, days, servers, start) for i in range(days)]
 
 
-def write_history(output_root: Path, days: int = 35, servers: int = 5,
-                  start: date = START) -> list[Path]:
+def write_history(
+    output_root: Path, days: int = 35, servers: int = 5, start: date = START
+) -> list[Path]:
     """Lay the history out as the nightly run does: output_root/YYYY-MM-DD/snapshot.json."""
     paths = []
     for i in range(days):
