@@ -99,3 +99,16 @@ def test_lines_marked_not_to_echo_reach_only_the_file(
     ServerLog(get_logger("run"), "n2").error("unreachable: timed out", extra={"echo": False})
     assert "unreachable: timed out" in path.read_text()
     assert stderr.getvalue() == ""
+
+
+def test_database_passwords_are_redacted_once_read(
+    log_file: tuple[Path, io.StringIO], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codeb_report.probes.stack.settings import Secret
+
+    path, stderr = log_file
+    monkeypatch.setenv("CODEB_TEST_REDIS_PASSWORD", "redis-Pw-31337")
+    assert Secret(password_env="CODEB_TEST_REDIS_PASSWORD").resolve() == ("redis-Pw-31337", None)
+    ServerLog(get_logger("collect"), "n3").warning("redis: AUTH redis-Pw-31337 refused")
+    assert "redis-Pw-31337" not in path.read_text() + stderr.getvalue()
+    assert "n3 redis: AUTH *** refused" in path.read_text()

@@ -25,6 +25,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from codeb_report.logs import register_secret
+
 Port = Annotated[int, Field(ge=1, le=65535)]
 Runtime = Literal["podman", "docker"]
 RuntimeChoice = Literal["auto", "podman", "docker"]
@@ -79,6 +81,7 @@ def _one_line(value: str, source: str) -> tuple[str | None, str | None]:
     # The password travels as one line of the script's stdin.
     if "\n" in value or "\r" in value or "\0" in value:
         return None, f"{source}: a password must be a single line"
+    register_secret(value)  # from now on the log writes it as ***
     return value, None
 
 
