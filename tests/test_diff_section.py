@@ -130,3 +130,33 @@ def test_the_mail_body_names_the_changes(output_root: Path, tmp_path: Path) -> N
     assert block == "- n2 서비스 codeb-watchdog.service: active/running → failed/failed"
     html = msg.get_body(preferencelist=("html",)).get_content()
     assert "<h3>전일 대비 변경 사항</h3><ul><li>n2 서비스 codeb-watchdog.service" in html
+
+
+def test_codeb_report_run_writes_both_sections(tmp_path: Path) -> None:
+    import sys
+    from datetime import timedelta
+
+    from codeb_report.outputdir import today
+
+    tonight = today()
+    gen.write_history(tmp_path, days=3, start=tonight - timedelta(days=3))
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from codeb_report.cli import main; main()",
+            "run",
+            "--output-root",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        timeout=300,
+    )
+    assert run.returncode in (0, 4), run.stderr.decode()[-2000:]
+    report = (tmp_path / tonight.isoformat() / "report.md").read_text()
+    yesterday = (tonight - timedelta(days=1)).isoformat()
+    assert f"**비교 기준**: {yesterday} 03:00 →" in report
+    assert "➖ 제거: n1 (App Server)" in report  # the generated fleet is not this machine
+    assert "## 6. 리소스 추세" in report
+    html = (tmp_path / tonight.isoformat() / "report.html").read_text()
+    assert html.count("<svg") == 2 * 5  # n1..n4 of the history and this machine, 2 each
