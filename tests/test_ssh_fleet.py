@@ -210,7 +210,7 @@ def test_stopped_server_is_unreachable(fleet: Fleet, collected) -> None:
     server = collected[1].server("stopped")
     port = fleet.servers["stopped"].port
     assert server is not None and not server.reachable and server.probes == []
-    assert server.error == f"연결 실패: root@127.0.0.1:{port}: connection refused"
+    assert server.error == f"root@127.0.0.1:{port}: connection refused"
 
 
 def test_changed_host_key_is_refused_with_a_warning(fleet: Fleet, collected) -> None:

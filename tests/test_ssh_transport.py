@@ -166,7 +166,7 @@ def test_a_silent_server_times_out_without_retries(
     assert time.monotonic() - started < 3.5  # one connect timeout, not six
     hung = snapshot.server("hung")
     assert hung.error == (
-        f"연결 시간 초과: root@127.0.0.1:{silent_port}: no answer within the connect timeout"
+        f"시간 초과: root@127.0.0.1:{silent_port}: no answer within the connect timeout"
     )
     assert snapshot.server("ok").reachable
 

@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codeb_report.collect.hostkeys import KnownHosts, UnknownHostKey, changed_key_message
+from codeb_report.collect.hostkeys import (
+    KnownHosts,
+    UnknownHostKey,
+    changed_key_message,
+    host_label,
+)
 from codeb_report.collect.runner import CommandResult, CommandTimeout
 
 if TYPE_CHECKING:
@@ -200,27 +205,28 @@ def _retryable(exc: BaseException) -> bool:
 
 
 def _describe(exc: BaseException, target: Target) -> str:
-    """One line with the Korean category first, as the report shows it."""
+    """One line for the snapshot. The report prints it after "❌ 연결 실패", so a plain
+    refusal carries no Korean word of its own; other causes name themselves first."""
     import paramiko
 
     where = target.describe()
     if isinstance(exc, UnknownHostKey):
         return f"호스트 키 미확인: {exc}"
     if isinstance(exc, paramiko.BadHostKeyException):
-        name = f"[{target.hostname}]:{target.port}" if target.port != 22 else target.hostname
+        name = host_label(target.hostname, target.port)
         return f"호스트 키 불일치: {changed_key_message(name, exc.key, exc.expected_key)}"
     if isinstance(exc, paramiko.AuthenticationException):
         return f"인증 실패: {where}: {exc}"
     if _timed_out(exc):
-        return f"연결 시간 초과: {where}: no answer within the connect timeout"
+        return f"시간 초과: {where}: no answer within the connect timeout"
     if isinstance(exc, socket.gaierror):
-        return f"연결 실패: {target.hostname}: unknown host ({exc.strerror})"
+        return f"{target.hostname}: unknown host ({exc.strerror})"
     if isinstance(exc, OSError) and exc.errno == errno.ECONNREFUSED:
-        return f"연결 실패: {where}: connection refused"
+        return f"{where}: connection refused"
     if isinstance(exc, OSError) and exc.strerror:
-        return f"연결 실패: {where}: {exc.strerror}"
+        return f"{where}: {exc.strerror}"
     detail = str(exc) or type(exc).__name__
-    return f"연결 실패: {where}: {detail}"
+    return f"{where}: {detail}"
 
 
 class Connector:
@@ -274,7 +280,7 @@ class Connector:
         if via is not None:
             transport = via.get_transport()
             if transport is None or not transport.is_active():
-                raise ConnectError(f"연결 실패: jump host for {target.label} closed")
+                raise ConnectError(f"{target.describe()}: the jump host connection closed")
             return transport.open_channel(
                 "direct-tcpip",
                 (target.hostname, target.port),
