@@ -21,6 +21,8 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
+from codeb_report.errors import OutputError
+
 LOGGER = "codeb_report"
 NO_SERVER = "-"
 REDACTED = "***"
@@ -147,8 +149,12 @@ def run_log(path: Path, zone: tzinfo | None = None) -> Iterator[logging.Handler]
     """Append the package's events at INFO and above to ``path`` while the block runs."""
     logger = get_logger()
     logger.setLevel(logging.DEBUG)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = _handler(logging.FileHandler(path, encoding="utf-8"), logging.INFO, zone)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write the log: {exc.strerror or exc}") from None
+    handler = _handler(file_handler, logging.INFO, zone)
     logger.addHandler(handler)
     try:
         yield handler
