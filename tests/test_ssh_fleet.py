@@ -76,6 +76,7 @@ def write_fleet_config(fleet: Fleet, names: tuple[str, ...], path: Path) -> Path
         f'config_file = "{fleet.base / "ssh_config"}"\n'
         "use_agent = false\nparallel = 4\nconnect_timeout = 5\ndeadline = 60\n"
         '[roles.app]\nlabel = "App Server"\n'
+        f'[descriptions.ports]\n{s["gate"].port} = "점프 호스트 <sshd>"\n'
     )
     path.write_text(head + "".join(blocks[n] for n in names))
     return path
@@ -290,3 +291,36 @@ def test_exit_code_when_no_server_is_collected(fleet: Fleet) -> None:
     assert len(failed.stderr.strip().splitlines()) == 2
     quiet = run_cli("collect", "-q", "-c", str(bad), "-o", "bad.json", cwd=work)
     assert (quiet.returncode, quiet.stderr) == (Exit.FAILED, "")
+
+
+def test_the_report_of_the_test_fleet(fleet: Fleet) -> None:
+    """`run --config`: failed servers are ❌ with their reasons and a High finding each;
+    the collected ones are whole."""
+    work = fleet.base / "report"
+    work.mkdir()
+    done = run_cli(
+        "run", "-c", str(fleet.config), "--output-root", str(work / "out"), "-q", cwd=work
+    )
+    assert done.returncode == Exit.PARTIAL, done.stderr
+    day = work / "out" / "latest"
+    report = (day / "report.md").read_text()
+    snapshot = load(day / "snapshot.json")
+    summary = report.split("## 2.")[0]
+    for name in GOOD:
+        row = next(line for line in summary.splitlines() if line.startswith(f"| **{name}**"))
+        assert "✅ Active" in row
+    for name in FAILING:
+        row = next(line for line in summary.splitlines() if line.startswith(f"| **{name}**"))
+        assert "❌ 연결 실패" in row
+    high = report.split(" High Priority")[1].split(" Medium Priority")[0]
+    failed_rows = [line for line in high.splitlines() if "서버 연결 실패" in line]
+    assert sorted(line.split("|")[2].strip() for line in failed_rows) == sorted(FAILING)
+    for name in FAILING:  # each reason reaches the report's High table, as collected
+        row = next(line for line in failed_rows if f"| {name} |" in line)
+        assert f"`{snapshot.server(name).error}`" in row
+    assert report.count("#### 리소스 현황") >= len(GOOD)
+    gate = str(fleet.servers["gate"].port)
+    described = [line for line in report.splitlines() if line.startswith(f"| {gate} |")]
+    assert described and all(
+        line.endswith("| 점프 호스트 &lt;sshd&gt; |") for line in described
+    )  # the configuration's description, escaped as collected text is

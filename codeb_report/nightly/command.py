@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -44,7 +45,7 @@ def execute_run(request: RunRequest) -> Exit:
     from codeb_report.config import load_config
     from codeb_report.history.section import NightlyHistory
     from codeb_report.pipeline import collect_snapshot
-    from codeb_report.render import render_report
+    from codeb_report.render import RenderOptions, render_report
 
     config = load_config(request.config_path) if request.config_path else None
     output = _output_settings(config)
@@ -71,7 +72,10 @@ def execute_run(request: RunRequest) -> Exit:
         day=today(timezone),
         diff_settings=config.diff if config else None,
         trend_settings=config.trends if config else None,
-        render_only=render_report,
+        # The configuration's title, time zone and port/unit/container descriptions.
+        render_only=partial(render_report, options=RenderOptions.from_config(config))
+        if config
+        else render_report,
     )
     return run_nightly(
         options,
