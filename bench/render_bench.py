@@ -116,7 +116,8 @@ def report(results: list[Result]) -> bool:
             ok &= r.peak_mb < r.case.target_mb
         print(
             f"{r.case.name:<34} {len(r.seconds):>4} {median:>7.3f}s {min(r.seconds):>6.3f}s "
-            f"{max(r.seconds):>6.3f}s {statistics.median(r.cpu):>6.3f}s {r.peak_mb:>6.0f} MB  {', '.join(target) or '-':<16} "
+            f"{max(r.seconds):>6.3f}s {statistics.median(r.cpu):>6.3f}s {r.peak_mb:>6.0f} MB  "
+            f"{', '.join(target) or '-':<16} "
             f"{' / '.join(ratios) or '-':>13}"
         )
     return ok
