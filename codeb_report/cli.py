@@ -97,7 +97,10 @@ def collect(output: Path | None, config_path: Path | None, accept_new: bool, qui
               help="Comma-separated output formats: md, html, pdf.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), show_default=True, help="Folder to write report.* into.")
-def render(snapshot: Path, formats: str, out_dir: Path) -> None:
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Fleet configuration (TOML): its title, time zone, thresholds and the "
+                   "descriptions of ports and units.")
+def render(snapshot: Path, formats: str, out_dir: Path, config_path: Path | None) -> None:
     """Render a snapshot into report.md, report.html and report.pdf.
 
     \b
@@ -107,7 +110,8 @@ def render(snapshot: Path, formats: str, out_dir: Path) -> None:
     from codeb_report.pipeline import render_snapshot
     from codeb_report.snapshot import load
 
-    for path in render_snapshot(load(snapshot), parse_formats(formats), out_dir):
+    config = load_fleet(config_path)
+    for path in render_snapshot(load(snapshot), parse_formats(formats), out_dir, config=config):
         click.echo(str(path))
 
 

@@ -39,8 +39,13 @@ def probes_for(config: Config, server: ServerConfig) -> Sequence[Probe]:
 
 
 def render_snapshot(snapshot: Snapshot, formats: list[str], out_dir: Path,
-                    thresholds: Thresholds | None = None) -> list[Path]:
+                    thresholds: Thresholds | None = None,
+                    config: Config | None = None) -> list[Path]:
+    """Analyse and render; a configuration adds its thresholds, title and descriptions."""
     from codeb_report.analysis import analyse
-    from codeb_report.render import render_report
+    from codeb_report.render import RenderOptions, render_report
 
-    return render_report(snapshot, analyse(snapshot, thresholds), formats, out_dir)
+    if config is not None:
+        thresholds = thresholds or config.report.thresholds
+    options = RenderOptions.from_config(config) if config is not None else None
+    return render_report(snapshot, analyse(snapshot, thresholds), formats, out_dir, options)
