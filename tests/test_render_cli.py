@@ -60,3 +60,12 @@ def test_an_empty_fleet_still_renders(tmp_path: Path) -> None:
     paths = render_report(snapshot, analyse(snapshot), ["md", "html"], tmp_path)
     text = paths[0].read_text(encoding="utf-8")
     assert "## 1. 서버 현황 요약" in text and "## 4. 결론" in text
+
+
+def test_render_with_the_example_configuration_uses_its_descriptions(tmp_path: Path) -> None:
+    config = ROOT / "examples" / "codeb-report.toml"
+    done = run("render", str(EXAMPLE), "-c", str(config), "-f", "md", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "| 3101 | 0.0.0.0 | node | SSOT Registry |" in text
+    assert "| codeb-watchdog | ✅ Active | 워치독 모니터 |" in text
