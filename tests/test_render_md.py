@@ -50,7 +50,9 @@ def shown(markdown_text: str) -> list[str]:
     return parser.cells
 
 
-@pytest.mark.parametrize("value", [*HOSTILE.values(), "1. x", "- y", "---", "&lt;", "~~s~~", "pg_stat", "_x_", "a_b_c_"])
+@pytest.mark.parametrize(
+    "value", [*HOSTILE.values(), "1. x", "- y", "---", "&lt;", "~~s~~", "pg_stat", "_x_", "a_b_c_"]
+)
 def test_escaped_value_reads_as_itself_in_a_table_cell(value: str) -> None:
     table = f"| a | b |\n|---|---|\n| {md(value)} | {code(value)} |\n"
     assert shown(table) == [value.replace("\n", " ")] * 2
@@ -240,3 +242,26 @@ def test_other_runtime_missing_is_no_news_when_containers_were_found() -> None:
         update={"servers": [app_server("n1", probes=[skipped], containers=[])]}
     )
     assert "- podman 미설치로 수집하지 않음" in render(snapshot, analysis_of(snapshot))
+
+
+def test_database_details_follow_their_table() -> None:
+    from codeb_report.snapshot import Database, PostgreSQL, Redis
+
+    pg = PostgreSQL(
+        running=True,
+        version="15.4",
+        databases=[
+            Database(name="app|x", size=1536 * 1024**2),
+            Database(name="cms", size=8 * 1024**2),
+        ],
+        connections=12,
+        max_connections=100,
+    )
+    redis = Redis(running=False, runtime="docker", container="r", memory_used=1024**2, error="boom")
+    server = app_server("n3", postgresql=pg, redis=redis)
+    snapshot = fleet().model_copy(update={"servers": [server]})
+    text = render(snapshot, analysis_of(snapshot))
+    assert "| **PostgreSQL** | - | ✅ Running (Host) |" in text
+    assert "| **Redis** | r | ❌ Stopped (Docker) |" in text
+    assert "- **PostgreSQL** 15.4: 데이터베이스 2개 (app\\|x 1.5GB, cms 8MB), 연결 12/100\n" in text
+    assert "- **Redis**: 메모리 사용 1MB — ⚠️ boom\n" in text

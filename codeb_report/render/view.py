@@ -137,7 +137,16 @@ class DatabaseRow:
     status: Status
     auth_required: bool
     version: str | None
-    details: str | None
+    databases: list[str] | None  # "name size", when they could be listed
+    connections: str | None  # "12/100"
+    memory: str | None
+    error: str | None
+
+    @property
+    def has_details(self) -> bool:
+        return any(
+            v is not None for v in (self.version, self.databases, self.connections, self.memory)
+        ) or bool(self.error)
 
 
 @dataclass(frozen=True)
@@ -365,44 +374,52 @@ def _centrifugo(server: Server, at: datetime) -> CentrifugoView | None:
 def _databases(server: Server) -> list[DatabaseRow]:
     rows = []
     if (pg := server.postgresql) is not None:
-        details = None
-        if pg.databases is not None:
-            details = ", ".join(f"{d.name} ({units.size(d.size)})" for d in pg.databases)
         rows.append(
-            _db_row("PostgreSQL", pg.running, pg.runtime, pg.container, False, pg.version, details)
+            DatabaseRow(
+                "PostgreSQL",
+                pg.container,
+                _runtime(pg.runtime),
+                _db_status(pg.running),
+                auth_required=False,
+                version=pg.version,
+                databases=None
+                if pg.databases is None
+                else [f"{d.name} {units.size(d.size)}" for d in pg.databases],
+                connections=f"{pg.connections}/{pg.max_connections}"
+                if pg.connections is not None and pg.max_connections is not None
+                else None,
+                memory=None,
+                error=pg.error,
+            )
         )
     if (rd := server.redis) is not None:
-        details = units.size(rd.memory_used) if rd.memory_used is not None else None
         rows.append(
-            _db_row(
+            DatabaseRow(
                 "Redis",
-                rd.running,
-                rd.runtime,
                 rd.container,
-                bool(rd.auth_required),
-                rd.version,
-                details,
+                _runtime(rd.runtime),
+                _db_status(rd.running),
+                auth_required=bool(rd.auth_required),
+                version=rd.version,
+                databases=None,
+                connections=None,
+                memory=units.size_fine(rd.memory_used) if rd.memory_used is not None else None,
+                error=rd.error,
             )
         )
     return rows
 
 
-def _db_row(
-    service: str,
-    running: bool,
-    runtime: str,
-    container: str | None,
-    auth_required: bool,
-    version: str | None,
-    details: str | None,
-) -> DatabaseRow:
-    status = (
+def _db_status(running: bool) -> Status:
+    return (
         Status(level=Level.OK, word="Running")
         if running
         else Status(level=Level.CRIT, word="Stopped")
     )
-    label = "Host" if runtime == "host" else runtime.capitalize()
-    return DatabaseRow(service, container, label, status, auth_required, version, details)
+
+
+def _runtime(runtime: str) -> str:
+    return "Host" if runtime == "host" else runtime.capitalize()
 
 
 def _backup(b: BackupDir, at: datetime) -> BackupRow:
