@@ -146,7 +146,12 @@ class Measure:
         self.cpu = children_cpu() - self.cpu
 
     def settle(self, cleanup: Callable[[], None] = lambda: None) -> None:
-        """After ``cleanup`` (ending lingering sessions), count what the sshd spent."""
+        """After ``cleanup`` (ending lingering sessions), count what the sshd spent.
+
+        Reliable for codeb-report's sessions (0.085 s each, as measured one by one);
+        Ansible's ControlMaster sessions of a non-root user are not all accounted to
+        the listening sshd, so its figure is left out of the table.
+        """
         cleanup()
         time.sleep(0.1)  # let sshd reap its last sessions
         self.remote = sshd_cpu(self.servers) - self.remote
@@ -235,7 +240,6 @@ def bench(
         "codeb_sshd_cpu_s": median([m.remote for m in codeb]),
         "ansible_wall_s": median([m.wall for m in ans]),
         "ansible_cpu_s": median([m.cpu for m in ans]),
-        "ansible_sshd_cpu_s": median([m.remote for m in ans]),
         "codeb_runs_s": [round(m.wall, 3) for m in codeb],
         "ansible_runs_s": [round(m.wall, 3) for m in ans],
         "codeb_lost": codeb_lost,
@@ -311,11 +315,11 @@ def main() -> int:
 def render(summary: dict) -> str:
     lines = [
         f"login {summary['login']}; medians of {summary['runs']} runs, whole processes, "
-        f"{summary['cpus']} CPUs, load average after {summary['load_after'][0]:.1f}; "
-        "CPU = the tool with its children / the sshd sessions it caused",
+        f"{summary['cpus']} CPUs, load average after {summary['load_after'][0]:.1f}",
         "",
         "| case | codeb-report | ansible -m setup | ansible / codeb-report "
-        "| CPU codeb-report | CPU ansible | lost (codeb / ansible) |",
+        "| CPU codeb-report (itself / its sshd sessions) | CPU ansible (with its ssh) "
+        "| lost (codeb / ansible) |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in summary["rows"]:
@@ -323,8 +327,7 @@ def render(summary: dict) -> str:
         lines.append(
             f"| {r['case']} | {r['codeb_wall_s']:.2f} s | {r['ansible_wall_s']:.2f} s | "
             f"{ratio:.1f}x | {r['codeb_cpu_s']:.2f} / {r['codeb_sshd_cpu_s']:.2f} s | "
-            f"{r['ansible_cpu_s']:.2f} / {r['ansible_sshd_cpu_s']:.2f} s | "
-            f"{r['codeb_lost']} / {r['ansible_lost']} |"
+            f"{r['ansible_cpu_s']:.2f} s | {r['codeb_lost']} / {r['ansible_lost']} |"
         )
     lines += [
         "",

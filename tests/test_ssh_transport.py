@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -193,3 +195,52 @@ def test_sudo_runs_the_probes_through_sudo_n(sshd_factory: SshdFactory, two: lis
     snapshot = collect_fleet(config, lambda c, s: [Whoami()])
     assert collection_exit(snapshot) == Exit.OK
     assert Whoami.seen == {"plain": ["root", "none"], "elevated": ["root", "root"]}
+
+
+@pytest.fixture
+def agent(sshd_factory: SshdFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A real ssh-agent holding the client key; HOME without keys of its own."""
+    sock = tmp_path / "agent.sock"
+    process = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            time.sleep(0.02)
+        env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
+        subprocess.run(["ssh-add", "-q", str(sshd_factory.client_key.private)], env=env, check=True)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        monkeypatch.setenv("HOME", str(tmp_path))
+        yield sock
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def test_keys_in_ssh_agent_are_used(sshd_factory: SshdFactory, two: list[Sshd], agent) -> None:
+    config = config_for(sshd_factory, [("a", two[0], "")], "")
+    no_key = config.servers[0].model_copy(update={"identity_file": None})
+    with_agent = config.model_copy(update={"servers": [no_key]})
+    with_agent.ssh.use_agent = True
+    snapshot = collect_fleet(with_agent, lambda c, s: [Whoami()])
+    assert snapshot.server("a").reachable, snapshot.server("a").error
+    with_agent.ssh.use_agent = False  # the same without the agent: no key to log in with
+    refused = collect_fleet(with_agent, lambda c, s: [Whoami()]).server("a")
+    assert not refused.reachable and refused.error.startswith("인증 실패: ")
+
+
+def test_the_system_known_hosts_file_is_honoured(
+    sshd_factory: SshdFactory, two: list[Sshd], tmp_path: Path
+) -> None:
+    system = tmp_path / "ssh_known_hosts"
+    system.write_text(two[1].known_hosts_line())
+    target = Target("b", "127.0.0.1", two[1].port, "root", (str(sshd_factory.client_key.private),))
+    known = KnownHosts(tmp_path / "empty_known_hosts", system=system)
+    client = Connector(known, ConnectSettings(use_agent=False)).connect(
+        target, time.monotonic() + 10
+    )
+    try:
+        assert SSHRunner(client).run("echo ok", timeout=10).stdout == "ok\n"
+    finally:
+        client.close()
+    assert not (tmp_path / "empty_known_hosts").exists()  # nothing recorded without --accept-new

@@ -217,6 +217,8 @@ def _describe(exc: BaseException, target: Target) -> str:
         return f"호스트 키 불일치: {changed_key_message(name, exc.key, exc.expected_key)}"
     if isinstance(exc, paramiko.AuthenticationException):
         return f"인증 실패: {where}: {exc}"
+    if isinstance(exc, paramiko.SSHException) and "No authentication methods" in str(exc):
+        return f"인증 실패: {where}: no key to offer (identity_file, ~/.ssh/id_*, ssh-agent)"
     if _timed_out(exc):
         return f"시간 초과: {where}: no answer within the connect timeout"
     if isinstance(exc, socket.gaierror):
