@@ -117,9 +117,15 @@ class Config(Section):
             if server.name in seen:
                 raise ValueError(f"servers: name {server.name!r} is used twice")
             seen.add(server.name)
+        names = {s.name: s for s in self.servers}
         for server in self.servers:
-            if server.jump == server.name:
-                raise ValueError(f"servers[{server.name}].jump: a server cannot jump via itself")
+            hop, path = server, [server.name]
+            while hop.jump in names:  # only jumps naming servers of this file can loop
+                hop = names[hop.jump]
+                if hop.name in path:
+                    loop = " -> ".join([*path, hop.name])
+                    raise ValueError(f"servers[{server.name}].jump: jump hosts loop ({loop})")
+                path.append(hop.name)
         return self
 
     def server(self, name: str) -> ServerConfig | None:

@@ -83,7 +83,12 @@ BAD = [
     (SERVERS.replace('host = "h2"\n', ""), "fleet.toml: servers[n2].host: missing (required)"),
     ("", "fleet.toml: servers: missing (required)"),
     (SERVERS.replace('"n2"', '"n1"'), "fleet.toml: servers: name 'n1' is used twice"),
-    (SERVERS + 'jump = "n2"\n', "fleet.toml: servers[n2].jump: a server cannot jump via itself"),
+    (SERVERS + 'jump = "n2"\n', "fleet.toml: servers[n2].jump: jump hosts loop (n2 -> n2)"),
+    (
+        SERVERS.replace('host = "10.0.0.1"\n', 'host = "10.0.0.1"\njump = "n2"\n')
+        + 'jump = "n1"\n',
+        "fleet.toml: servers[n1].jump: jump hosts loop (n1 -> n2 -> n1)",
+    ),
     ('[report]\ntimezone = "Mars/Olympus"\n' + SERVERS, "fleet.toml: report.timezone: unknown"),
     ("[ssh]\nparallel = 0\n" + SERVERS, "fleet.toml: ssh.parallel: Input should be greater"),
     (
