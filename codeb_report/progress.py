@@ -12,6 +12,7 @@ import shutil
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Sequence
 from enum import Enum
 from typing import TextIO
@@ -48,6 +49,7 @@ class Progress:
         self.width = max((len(n) for n in self.names), default=4)
         self.states: dict[str, tuple[str, str]] = {n: ("waiting", "") for n in self.names}
         self.started = {n: time.monotonic() for n in self.names}
+        self.took: dict[str, float] = {}  # frozen when a server is done or failed
         self._drawn = 0
         self._lock = threading.Lock()
 
@@ -56,6 +58,8 @@ class Progress:
             if state == "connecting":
                 self.started[name] = time.monotonic()
             self.states[name] = (state, detail)
+            if state in ("done", "failed"):
+                self.took[name] = time.monotonic() - self.started[name]
             if self.mode is Mode.LIVE:
                 self._redraw()
             elif self.mode is Mode.LOG:
@@ -64,23 +68,29 @@ class Progress:
                 self._write(f"codeb-report: {name}: {detail}\n")
 
     def close(self) -> None:
+        """Leave the live lines in place, then each failure whole (lines were cut to fit)."""
         with self._lock:
             if self.mode is Mode.LIVE and self._drawn:
                 self._redraw()
+                for name in self.names:
+                    state, detail = self.states[name]
+                    if state == "failed":
+                        self._write(f"codeb-report: {name}: {detail}\n")
             self._drawn = 0
 
     def _line(self, name: str) -> str:
         state, detail = self.states[name]
         took = ""
         if state in ("done", "failed", "collecting"):
-            took = f" {time.monotonic() - self.started[name]:.1f}s"
+            seconds = self.took.get(name, time.monotonic() - self.started[name])
+            took = f" {seconds:.1f}s"
         text = f"{MARKS.get(state, ' ')} {name:<{self.width}} {state}{took}"
         return f"{text}  {detail}" if detail else text
 
     def _redraw(self) -> None:
         columns = shutil.get_terminal_size((100, 20)).columns
         # Lines longer than the terminal wrap and break the cursor arithmetic: cut them.
-        lines = [self._line(n)[: max(10, columns - 1)] for n in self.names]
+        lines = [fit(self._line(n), max(10, columns - 1)) for n in self.names]
         up = f"\x1b[{self._drawn}F" if self._drawn else ""
         self._write(up + "".join(f"\x1b[2K{line}\n" for line in lines))
         self._drawn = len(lines)
@@ -91,3 +101,13 @@ class Progress:
             self.stream.flush()
         except (OSError, ValueError):  # stderr closed: progress is never worth a failure
             pass
+
+
+def fit(text: str, columns: int) -> str:
+    """Cut ``text`` to ``columns`` terminal cells; Hangul and other wide letters take two."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if used > columns:
+            return text[:index]
+    return text

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from codeb_report.progress import Mode, Progress, choose_mode
+from codeb_report.progress import Mode, Progress, choose_mode, fit
 
 
 class Terminal(io.StringIO):
@@ -61,11 +61,38 @@ def test_terminal_redraws_one_line_per_server() -> None:
     text = stream.getvalue()
     assert text.count("\x1b[2F") == 5  # every redraw after the first moves up two lines
     last_frame = ANSI.sub("", text.split("\x1b[2F")[-1]).splitlines()
-    assert len(last_frame) == 2
+    assert len(last_frame) == 3
     assert re.fullmatch(r"✔ n1 done \d+\.\ds", last_frame[0])
     assert re.fullmatch(
         r"✘ n2 failed \d+\.\ds  root@10\.0\.0\.2:22: connection refused", last_frame[1]
     )
+    # Live lines are cut to the terminal's width: each failure follows whole.
+    assert last_frame[2] == "codeb-report: n2: root@10.0.0.2:22: connection refused"
+
+
+def test_a_finished_servers_time_stops(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr("codeb_report.progress.time.monotonic", lambda: now[0])
+    progress = Progress(["n1"], verbosity=1, stream=io.StringIO())
+    now[0] = 101.0
+    progress.update("n1", "connecting")
+    now[0] = 102.5
+    progress.update("n1", "done")
+    now[0] = 109.0
+    assert progress._line("n1") == "✔ n1 done 1.5s"
+
+
+@pytest.mark.parametrize(
+    ("text", "columns", "cut"),
+    [
+        ("abcdef", 4, "abcd"),
+        ("연결 실패: x", 6, "연결 "),  # Hangul takes two cells
+        ("연결 실패: x", 7, "연결 실"),
+        ("short", 80, "short"),
+    ],
+)
+def test_lines_fit_the_terminal(text: str, columns: int, cut: str) -> None:
+    assert fit(text, columns) == cut
 
 
 def test_verbose_logs_every_step() -> None:
