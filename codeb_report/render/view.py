@@ -20,6 +20,7 @@ from codeb_report.analysis.model import (
     ServerAnalysis,
     Status,
 )
+from codeb_report.analysis.status import container_status, server_state, service_status
 from codeb_report.snapshot import (
     BackupDir,
     Container,
@@ -224,11 +225,7 @@ def build(
 
 def _unjudged(server: Server) -> ServerAnalysis:
     """A server the analysis left out still gets its row; its state comes from the snapshot."""
-    level = Level.OK if server.reachable else Level.CRIT
-    return ServerAnalysis(
-        name=server.name,
-        state=Status(level=level, word="Active" if server.reachable else "연결 실패"),
-    )
+    return ServerAnalysis(name=server.name, state=server_state(server))
 
 
 def _server(
@@ -247,7 +244,7 @@ def _server(
         for w in server.watched
         if w.kind == "container" and w.present is False and w.name not in names
     ]
-    view.services = _services(server, judged, at, options)
+    view.services = _services(server, judged, options)
     view.ports = _ports(server, options)
     view.centrifugo = _centrifugo(server, at)
     view.databases = _databases(server)
@@ -264,11 +261,7 @@ def _running(container: Container) -> bool:
 
 
 def _container(c: Container, judged: ServerAnalysis, at: datetime) -> ContainerRow:
-    status = judged.container_states.get(c.name) or (
-        Status(level=Level.OK, word="Up")
-        if _running(c)
-        else Status(level=Level.CRIT, word=c.state.capitalize())
-    )
+    status = judged.container_states.get(c.name) or container_status(c)
     ports = ", ".join(
         f"{p.host_port}→{p.container_port}" if p.host_port else str(p.container_port)
         for p in c.ports
@@ -282,9 +275,7 @@ def _container(c: Container, judged: ServerAnalysis, at: datetime) -> ContainerR
 NOTABLE_STATES = ("active", "activating", "deactivating", "reloading", "failed")
 
 
-def _services(
-    server: Server, judged: ServerAnalysis, at: datetime, options: RenderOptions
-) -> list[ServiceRow]:
+def _services(server: Server, judged: ServerAnalysis, options: RenderOptions) -> list[ServiceRow]:
     """The configured units (and CI runner) when there are any, else every notable unit;
     a failed unit is always shown."""
     watched = [w for w in server.watched if w.kind == "unit"]
@@ -304,10 +295,7 @@ def _unit_description(unit: str, fallback: str | None, options: RenderOptions) -
 
 
 def _service(u: Service, judged: ServerAnalysis, options: RenderOptions) -> ServiceRow:
-    status = judged.service_states.get(u.unit)
-    if status is None:
-        level = {"active": Level.OK, "failed": Level.CRIT}.get(u.active, Level.WARN)
-        status = Status(level=level, word=u.active.capitalize())
+    status = judged.service_states.get(u.unit) or service_status(u)
     short = u.unit.removesuffix(".service")
     return ServiceRow(short, status, _unit_description(u.unit, u.description, options))
 
