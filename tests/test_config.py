@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codeb_report.collect.ssh import Resolver
+from codeb_report.collect.ssh import ConnectError, Resolver
 from codeb_report.config import example_config, load_config, parse_config
 from codeb_report.errors import ConfigError, Exit
 
@@ -203,3 +203,14 @@ def test_without_ssh_config_the_host_is_used_as_is(tmp_path: Path) -> None:
     target = Resolver(config).server(config.servers[0])
     assert (target.hostname, target.port, target.user) == ("h.example", 22, getpass.getuser())
     assert target.jump is None and target.identity_files == ()
+
+
+def test_proxyjump_loops_and_bad_ports_are_named(tmp_path: Path) -> None:
+    looping = "Host a\n  ProxyJump b\nHost b\n  ProxyJump a\n"
+    resolver, config = _resolver(tmp_path, '[[servers]]\nname = "n1"\nhost = "a"\n', looping)
+    with pytest.raises(ConnectError, match="ProxyJump loops through"):
+        resolver.server(config.servers[0])
+    bad = '[[servers]]\nname = "n1"\nhost = "h"\njump = "root@gate:ssh"\n'
+    resolver, config = _resolver(tmp_path, bad, "")
+    with pytest.raises(ConnectError, match="ProxyJump 'root@gate:ssh': the port is not a number"):
+        resolver.server(config.servers[0])

@@ -15,7 +15,7 @@ import shlex
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,7 +80,9 @@ def _parse_jump(spec: str) -> tuple[str | None, str, int | None]:
         port = int(rest[1:]) if rest.startswith(":") else None
     elif hostport.count(":") == 1:
         host, _, p = hostport.partition(":")
-        port = int(p)
+        port = int(p) if p.isdigit() else None
+        if port is None:
+            raise ConnectError(f"설정 오류: ProxyJump {spec!r}: the port is not a number")
     return user or None, host, port
 
 
@@ -129,7 +131,9 @@ class Resolver:
         named = self.config.server(hop)
         if named is not None:
             resolved = self.server(named, seen)
-            return resolved if via is None else _with_jump(resolved, via)
+            return resolved if via is None else replace(resolved, jump=via)
+        if hop in seen:
+            raise ConnectError(f"설정 오류: ProxyJump loops through {hop}")
         user, host, port = _parse_jump(hop)
         found = self._lookup(host)
         identity = found.get("identityfile", [])
@@ -142,18 +146,6 @@ class Resolver:
             identity_files=tuple(str(Path(p).expanduser()) for p in identity),
             jump=inner,
         )
-
-
-def _with_jump(target: Target, via: Target) -> Target:
-    return Target(
-        target.label,
-        target.hostname,
-        target.port,
-        target.user,
-        target.identity_files,
-        via,
-        target.sudo,
-    )
 
 
 @dataclass
