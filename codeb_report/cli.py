@@ -110,7 +110,7 @@ def render(snapshot: Path, formats: str, out_dir: Path, config_path: Path | None
     from codeb_report.pipeline import render_snapshot
     from codeb_report.snapshot import load
 
-    config = load_fleet(config_path)
+    config = load_fleet(config_path) if config_path is not None else None  # import only if used
     for path in render_snapshot(load(snapshot), parse_formats(formats), out_dir, config=config):
         click.echo(str(path))
 
