@@ -56,8 +56,7 @@ def collect_fleet(
     connector = Connector(known_hosts_of(config), settings)
 
     def one(server: ServerConfig) -> Server:
-        probes = probes_for(config, server)
-        return _collect_server(config, server, probes, resolver, connector, progress)
+        return _collect_server(config, server, probes_for, resolver, connector, progress)
 
     try:
         workers = min(config.ssh.parallel, len(config.servers))
@@ -72,7 +71,7 @@ def collect_fleet(
 def _collect_server(
     config: Config,
     conf: ServerConfig,
-    probes: Sequence[Probe],
+    probes_for: ProbesFor,
     resolver: Resolver,
     connector: Connector,
     progress: Progress,
@@ -88,6 +87,7 @@ def _collect_server(
     progress.update(conf.name, "connecting")
     client: paramiko.SSHClient | None = None
     try:
+        probes = probes_for(config, conf)
         target = resolver.server(conf)
         server.address = target.hostname
         progress.update(conf.name, "connecting", target.describe())
