@@ -214,3 +214,16 @@ def test_proxyjump_loops_and_bad_ports_are_named(tmp_path: Path) -> None:
     resolver, config = _resolver(tmp_path, bad, "")
     with pytest.raises(ConnectError, match="ProxyJump 'root@gate:ssh': the port is not a number"):
         resolver.server(config.servers[0])
+
+
+def test_the_commented_thresholds_of_the_example_are_valid() -> None:
+    lines = example_config().splitlines()
+    start = lines.index("# [report.thresholds]")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("# "):
+            break
+        block.append(line.removeprefix("# "))
+    config = parse_config("\n".join(block) + "\n" + SERVERS, "t.toml")
+    assert config.report.thresholds.disk.warn_at == 80
+    assert config.report.thresholds.backup_max_age_hours == 26
