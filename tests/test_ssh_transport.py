@@ -244,3 +244,16 @@ def test_the_system_known_hosts_file_is_honoured(
     finally:
         client.close()
     assert not (tmp_path / "empty_known_hosts").exists()  # nothing recorded without --accept-new
+
+
+def test_a_login_where_the_probes_never_run_is_one_reason(sshd_factory: SshdFactory) -> None:
+    """What `sudo -n` says when it wants a password, through a real sshd's ForceCommand."""
+    refusing = sshd_factory.start(
+        "refusing",
+        extra="ForceCommand echo 'sudo: a password is required' >&2; exit 1\n",
+    )
+    config = config_for(sshd_factory, [("guarded", refusing, "sudo = true\n")])
+    server = collect_fleet(config, lambda c, s: [Whoami(), Sleeper()]).server("guarded")
+    assert not server.reachable
+    assert server.error == "수집 실패: sudo: a password is required"
+    assert {p.status for p in server.probes} == {ProbeStatus.FAILED}

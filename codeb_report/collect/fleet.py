@@ -105,6 +105,7 @@ def _collect_server(
         if client is not None:
             client.close()
     _mark_timeout(server, config.ssh.deadline)
+    _mark_nothing_ran(server)
     if server.error:
         progress.update(conf.name, "failed", server.error)
     else:
@@ -125,6 +126,23 @@ def _mark_timeout(server: Server, deadline: float) -> None:
     ):
         server.reachable = False
         server.error = f"시간 초과: collection did not finish within {deadline:g} s"
+
+
+def _mark_nothing_ran(server: Server) -> None:
+    """Logged in, yet the probe script never ran (``sudo -n`` wanting a password, a
+    ForceCommand, a broken shell): one reason on the server, not one per probe."""
+    reasons = {p.reason or "" for p in server.probes if p.status is ProbeStatus.FAILED}
+    if not server.reachable or len(reasons) != 1 or len(server.probes) != _failed(server):
+        return
+    reason = reasons.pop()
+    if reason.startswith("no output"):
+        detail = reason.removeprefix("no output").removeprefix(": ")
+        server.reachable = False
+        server.error = f"수집 실패: {detail or 'the probe script printed nothing'}"
+
+
+def _failed(server: Server) -> int:
+    return sum(p.status is ProbeStatus.FAILED for p in server.probes)
 
 
 def collection_exit(snapshot: Snapshot) -> Exit:

@@ -115,10 +115,12 @@ def start_sshd(
     authorized: KeyPair,
     max_startups: str = "10:30:100",
     log_level: str = "INFO",
+    extra: str = "",
 ) -> Sshd:
     """Start an sshd; ``max_startups`` is sshd's own default unless a test needs more.
 
     sshd logs to ``DIRECTORY/sshd.log``; DEBUG1 shows the forwarded (jump) connections.
+    ``extra``: more sshd_config lines, e.g. a ForceCommand.
     """
     PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
     directory = base / name
@@ -137,6 +139,7 @@ def start_sshd(
                 max_startups=max_startups,
                 log_level=log_level,
             )
+            + extra
         )
         log = (directory / "sshd.log").open("ab")
         process = subprocess.Popen(
@@ -164,10 +167,11 @@ class SshdFactory:
         max_startups: str = "10:30:100",
         log_level: str = "INFO",
         authorized: KeyPair | None = None,
+        extra: str = "",
     ) -> Sshd:
         """``authorized``: the key sshd lets in, by default the factory's client key."""
         key = authorized or self.client_key
-        server = start_sshd(self.base, name, key, max_startups, log_level)
+        server = start_sshd(self.base, name, key, max_startups, log_level, extra)
         self.servers.append(server)
         return server
 
