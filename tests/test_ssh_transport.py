@@ -257,3 +257,39 @@ def test_a_login_where_the_probes_never_run_is_one_reason(sshd_factory: SshdFact
     assert not server.reachable
     assert server.error == "수집 실패: sudo: a password is required"
     assert {p.status for p in server.probes} == {ProbeStatus.FAILED}
+
+
+def test_unreadable_known_hosts_lines_are_skipped_as_ssh_does(
+    sshd_factory: SshdFactory, two: list[Sshd], tmp_path: Path
+) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(
+        "garbage\n"
+        f"[127.0.0.1]:{two[0].port} ssh-ed25519 AAAAnot-base64!!\n"
+        "@cert-authority *.example.com ssh-ed25519 "
+        "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+        + two[0].known_hosts_line()
+    )
+    hosts = KnownHosts(known, system=tmp_path / "none")
+    assert hosts.skipped == [f"{known}:1", f"{known}:2"]
+    target = Target("a", "127.0.0.1", two[0].port, "root", (str(sshd_factory.client_key.private),))
+    client = Connector(hosts, ConnectSettings(use_agent=False)).connect(
+        target, time.monotonic() + 9
+    )
+    client.close()
+    hosts.close()
+
+
+def test_a_revoked_key_is_refused_even_with_accept_new(
+    sshd_factory: SshdFactory, two: list[Sshd], tmp_path: Path
+) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text("@revoked * " + two[1].host_key.public_line() + "\n")
+    before = known.read_text()
+    config = config_for(sshd_factory, [("b", two[1], "")])
+    config.ssh.known_hosts = str(known)
+    server = collect_fleet(config, lambda c, s: [Whoami()], accept_new=True).server("b")
+    assert not server.reachable
+    assert server.error.startswith(f"호스트 키 폐기됨: the host key of [127.0.0.1]:{two[1].port}")
+    assert "is marked @revoked in known_hosts" in server.error
+    assert known.read_text() == before

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -54,21 +56,83 @@ def changed_key_message(name: str, offered: paramiko.PKey, expected: paramiko.PK
     )
 
 
+class RevokedHostKey(Exception):
+    def __init__(self, name: str, key: paramiko.PKey) -> None:
+        super().__init__(
+            f"the host key of {name} ({key.get_name()} {fingerprint(key)}) is marked "
+            "@revoked in known_hosts"
+        )
+
+
 class KnownHosts:
-    """All known_hosts files of one run, plus the file new keys are recorded in."""
+    """All known_hosts files of one run, plus the file new keys are recorded in.
+
+    As OpenSSH does, lines paramiko cannot read are skipped rather than fatal, and keys
+    marked ``@revoked`` are refused. Such files are handed to paramiko as a cleaned copy
+    in a private temporary folder; clean files are read as they are.
+    """
 
     def __init__(
         self, record_file: Path, extra: Iterable[Path] = (), system: Path = SYSTEM_KNOWN_HOSTS
     ) -> None:
         self.record_file = record_file
         self.files = [p for p in (record_file, system, *extra) if p.is_file()]
+        self.revoked: set[bytes] = set()
+        self.skipped: list[str] = []  # "FILE:LINE" of lines that were not understood
+        self._copies: tempfile.TemporaryDirectory[str] | None = None
+        self._loadable = [self._cleaned(path, index) for index, path in enumerate(self.files)]
         self._lock = threading.Lock()
+
+    def _cleaned(self, path: Path, index: int) -> Path:
+        from paramiko.hostkeys import HostKeyEntry
+
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            self.skipped.append(str(path))
+            return Path(os.devnull)
+        kept, dirty = [], False
+        for number, raw in enumerate(lines, 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            marker = None
+            if line.startswith("@"):
+                marker, _, line = line.partition(" ")
+            try:
+                entry = HostKeyEntry.from_line(line, number)
+            except Exception:  # paramiko raises on bad base64 and unknown formats
+                entry = None
+            if entry is None or marker is not None:
+                dirty = True
+                if entry is None:
+                    self.skipped.append(f"{path}:{number}")
+                elif marker == "@revoked":
+                    self.revoked.add(entry.key.asbytes())
+                continue  # @cert-authority: host certificates are not used here
+            kept.append(line)
+        if not dirty:
+            return path
+        if self._copies is None:
+            self._copies = tempfile.TemporaryDirectory(prefix="codeb-report-known-hosts-")
+        copy = Path(self._copies.name) / f"{index}-{path.name}"
+        copy.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+        return copy
 
     def install(self, client: paramiko.SSHClient, accept_new: bool) -> None:
         """Load every file into ``client`` and set the policy for unknown keys."""
-        for path in self.files:
+        for path in self._loadable:
             client.load_system_host_keys(str(path))
         client.set_missing_host_key_policy(_policy_class()(self, accept_new))
+
+    def check_revoked(self, name: str, key: paramiko.PKey) -> None:
+        if key.asbytes() in self.revoked:
+            raise RevokedHostKey(name, key)
+
+    def close(self) -> None:
+        if self._copies is not None:
+            self._copies.cleanup()
+            self._copies = None
 
     def record(self, name: str, key: paramiko.PKey) -> None:
         """Append ``name key`` to the record file, atomically and once per key."""
@@ -99,6 +163,7 @@ def _policy_class() -> type:
         def missing_host_key(
             self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
         ) -> None:
+            self.known.check_revoked(hostname, key)  # before login, and never recorded
             if not self.accept_new:
                 raise UnknownHostKey(hostname, key, self.known.record_file)
             self.known.record(hostname, key)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from codeb_report.collect.hostkeys import (
     KnownHosts,
+    RevokedHostKey,
     UnknownHostKey,
     changed_key_message,
     host_label,
@@ -204,6 +205,8 @@ def _describe(exc: BaseException, target: Target) -> str:
     where = target.describe()
     if isinstance(exc, UnknownHostKey):
         return f"호스트 키 미확인: {exc}"
+    if isinstance(exc, RevokedHostKey):
+        return f"호스트 키 폐기됨: {exc}"
     if isinstance(exc, paramiko.BadHostKeyException):
         name = host_label(target.hostname, target.port)
         return f"호스트 키 불일치: {changed_key_message(name, exc.key, exc.expected_key)}"
@@ -311,6 +314,11 @@ class Connector:
                 auth_timeout=timeout,
                 channel_timeout=timeout,
             )
+            # Revoked keys pass paramiko's check (they are in no file it reads): refuse here.
+            self.known.check_revoked(
+                host_label(target.hostname, target.port),
+                client.get_transport().get_remote_server_key(),
+            )
         except BaseException:
             client.close()
             sock.close()
@@ -322,6 +330,7 @@ class Connector:
             if not isinstance(client, ConnectError):
                 client.close()
         self._jumps.clear()
+        self.known.close()
 
 
 @dataclass
