@@ -293,3 +293,39 @@ def test_a_revoked_key_is_refused_even_with_accept_new(
     assert server.error.startswith(f"호스트 키 폐기됨: the host key of [127.0.0.1]:{two[1].port}")
     assert "is marked @revoked in known_hosts" in server.error
     assert known.read_text() == before
+
+
+class Crowd(Probe):
+    """How many servers' probes run at this moment: each holds a marker for 0.5 s."""
+
+    name = "crowd"
+    seen: ClassVar[list[int]] = []
+    folder: ClassVar[str] = ""
+
+    def command(self) -> str:
+        return f"d={self.folder}; mkdir -p $d; touch $d/$$; sleep 0.5; ls $d | wc -l; rm -f $d/$$"
+
+    def parse(self, output: str) -> int:
+        return int(output.strip())
+
+    def store(self, server: Server, value: Any) -> None:
+        self.seen.append(value)
+
+
+def test_the_pool_bounds_how_many_servers_are_collected_at_once(
+    sshd_factory: SshdFactory, two: list[Sshd], tmp_path: Path
+) -> None:
+    Crowd.folder = str(tmp_path / "crowd")
+    servers = [(f"s{i}", two[i % 2], "") for i in range(6)]
+    Crowd.seen = []
+    bounded = collect_fleet(
+        config_for(sshd_factory, servers, "parallel = 2\n"), lambda c, s: [Crowd()]
+    )
+    assert collection_exit(bounded) == Exit.OK
+    assert len(Crowd.seen) == 6 and max(Crowd.seen) <= 2
+    Crowd.seen = []
+    wide = collect_fleet(
+        config_for(sshd_factory, servers, "parallel = 6\n"), lambda c, s: [Crowd()]
+    )
+    assert collection_exit(wide) == Exit.OK
+    assert max(Crowd.seen) > 2  # without the bound they do overlap
