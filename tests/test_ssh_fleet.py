@@ -233,7 +233,8 @@ def test_unknown_host_key_is_refused_with_its_fingerprint(fleet: Fleet, collecte
         f"호스트 키 미확인: [127.0.0.1]:{sshd.port} is not in known_hosts"
     )
     assert fingerprint(sshd.host_key.public) in server.error
-    assert "--accept-new" in server.error and "ssh-keyscan" in server.error
+    assert "--accept-new" in server.error
+    assert f"ssh-keyscan -p {sshd.port} 127.0.0.1 >> {fleet.known_hosts}" in server.error
     assert f":{sshd.port}" not in fleet.known_hosts.read_text()  # nothing recorded
 
 

@@ -43,8 +43,16 @@ class UnknownHostKey(Exception):
         super().__init__(
             f"{name} is not in known_hosts ({key.get_name()} {fingerprint(key)}); "
             f"if that is the server's key, rerun with --accept-new to record it in "
-            f"{record_file}, or add it with: ssh-keyscan -p PORT HOST >> {record_file}"
+            f"{record_file}, or add it with: {keyscan_command(name)} >> {record_file}"
         )
+
+
+def keyscan_command(name: str) -> str:
+    """``ssh-keyscan`` for a known_hosts name: ``[h]:2222`` -> ``ssh-keyscan -p 2222 h``."""
+    if name.startswith("[") and "]:" in name:
+        host, _, port = name[1:].partition("]:")
+        return f"ssh-keyscan -p {port} {host}"
+    return f"ssh-keyscan {name}"
 
 
 def changed_key_message(name: str, offered: paramiko.PKey, expected: paramiko.PKey) -> str:
