@@ -6,6 +6,7 @@ that ``codeb-report --help`` stays quick.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FORMATS = ("md", "html", "pdf")
 
 
-def parse_formats(value: str) -> list[str]:
+def parse_formats(_ctx: click.Context, _param: click.Parameter, value: str) -> list[str]:
     formats = [f.strip().lower() for f in value.split(",") if f.strip()]
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -28,7 +29,33 @@ def parse_formats(value: str) -> list[str]:
     return formats
 
 
-@click.group(context_settings=CONTEXT)
+class ExampleLastCommand(click.Command):
+    """Prints the docstring's ``Example:`` block after the options, so help ends with it."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        text, example = split_example(self.help or "")
+        self.help = text
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.help = text + example
+        if example:
+            formatter.write_paragraph()
+            formatter.write_text(inspect.cleandoc(example))
+
+
+class ExampleLastGroup(ExampleLastCommand, click.Group):
+    command_class = ExampleLastCommand
+
+
+def split_example(help_text: str) -> tuple[str, str]:
+    head, marker, example = help_text.partition("\b\n")
+    if not marker or not example.lstrip().startswith("Example"):
+        return help_text, ""
+    return head.rstrip(), marker + example
+
+
+@click.group(cls=ExampleLastGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="codeb-report")
 def cli() -> None:
     """Collect the CodeB servers and write the Korean infrastructure report.
@@ -41,16 +68,25 @@ def cli() -> None:
 
 def fleet_options(func):
     """--config, --accept-new, -q and -v: shared by collect and run."""
-    func = click.option("-v", "--verbose", count=True,
-                        help="Print every step of every server with its time.")(func)
-    func = click.option("-q", "--quiet", count=True,
-                        help="Less progress: terminal: failures only; cron: nothing.")(func)
-    func = click.option("--accept-new", is_flag=True,
-                        help="Record unknown host keys in known_hosts (changed keys are "
-                             "still refused), like ssh's StrictHostKeyChecking=accept-new.")(func)
-    func = click.option("-c", "--config", "config_path",
-                        type=click.Path(dir_okay=False, path_type=Path),
-                        help="Fleet configuration (TOML): collect its servers over SSH.")(func)
+    func = click.option(
+        "-v", "--verbose", count=True, help="Print every step of every server with its time."
+    )(func)
+    func = click.option(
+        "-q", "--quiet", count=True, help="Less progress: terminal: failures only; cron: nothing."
+    )(func)
+    func = click.option(
+        "--accept-new",
+        is_flag=True,
+        help="Record unknown host keys in known_hosts (changed keys are "
+        "still refused), like ssh's StrictHostKeyChecking=accept-new.",
+    )(func)
+    func = click.option(
+        "-c",
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Fleet configuration (TOML): collect its servers over SSH.",
+    )(func)
     return func
 
 
@@ -61,11 +97,16 @@ def load_fleet(config_path: Path | None):
 
 
 @cli.command(context_settings=CONTEXT)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the snapshot here instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the snapshot here instead of stdout.",
+)
 @fleet_options
-def collect(output: Path | None, config_path: Path | None, accept_new: bool, quiet: int,
-            verbose: int) -> None:
+def collect(
+    output: Path | None, config_path: Path | None, accept_new: bool, quiet: int, verbose: int
+) -> None:
     """Collect the local machine, or with --config every server over SSH, into a snapshot.
 
     Exit code 4: some servers or probes failed; 5: no server could be collected (the
@@ -93,14 +134,32 @@ def collect(output: Path | None, config_path: Path | None, accept_new: bool, qui
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-f", "--format", "formats", default="md,html,pdf", show_default=True,
-              help="Comma-separated output formats: md, html, pdf.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("."), show_default=True, help="Folder to write report.* into.")
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Fleet configuration (TOML): its title, time zone, thresholds and the "
-                   "descriptions of ports and units.")
-def render(snapshot: Path, formats: str, out_dir: Path, config_path: Path | None) -> None:
+@click.option(
+    "-f",
+    "--format",
+    "formats",
+    default="md,html,pdf",
+    show_default=True,
+    callback=parse_formats,
+    help="Comma-separated output formats: md, html, pdf.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to write report.* into.",
+)
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Fleet configuration (TOML): its title, time zone, thresholds and the "
+    "descriptions of ports and units.",
+)
+def render(snapshot: Path, formats: list[str], out_dir: Path, config_path: Path | None) -> None:
     """Render a snapshot into report.md, report.html and report.pdf.
 
     \b
@@ -111,23 +170,44 @@ def render(snapshot: Path, formats: str, out_dir: Path, config_path: Path | None
     from codeb_report.snapshot import load
 
     config = load_fleet(config_path) if config_path is not None else None  # import only if used
-    for path in render_snapshot(load(snapshot), parse_formats(formats), out_dir, config=config):
+    for path in render_snapshot(load(snapshot), formats, out_dir, config=config):
         click.echo(str(path))
 
 
 @cli.command(context_settings=CONTEXT)
-@click.option("--output-root", type=click.Path(file_okay=False, path_type=Path),
-              help="Reports land in OUTPUT_ROOT/YYYY-MM-DD/ (default: [output] root, "
-                   "else ./output).")
-@click.option("--keep", "keep_days", type=click.IntRange(min=1), metavar="N",
-              help="Remove dated folders older than N days; the newest always stays.")
-@click.option("--email", is_flag=True,
-              help="Mail the PDF to the [mail] recipients of --config once it is written.")
-@click.option("--dry-run", is_flag=True,
-              help="With --email: write report.eml beside the report instead of sending.")
+@click.option(
+    "--output-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Reports land in OUTPUT_ROOT/YYYY-MM-DD/ (default: [output] root, else ./output).",
+)
+@click.option(
+    "--keep",
+    "keep_days",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Remove dated folders older than N days; the newest always stays.",
+)
+@click.option(
+    "--email",
+    is_flag=True,
+    help="Mail the PDF to the [mail] recipients of --config once it is written.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="With --email: write report.eml beside the report instead of sending.",
+)
 @fleet_options
-def run(output_root: Path | None, keep_days: int | None, email: bool, dry_run: bool,
-        config_path: Path | None, accept_new: bool, quiet: int, verbose: int) -> None:
+def run(
+    output_root: Path | None,
+    keep_days: int | None,
+    email: bool,
+    dry_run: bool,
+    config_path: Path | None,
+    accept_new: bool,
+    quiet: int,
+    verbose: int,
+) -> None:
     """Collect, analyse and write today's OUTPUT_ROOT/YYYY-MM-DD/ as one complete set.
 
     The folder (snapshot.json, report.md/html/pdf, run.log) is replaced as a whole;
@@ -145,24 +225,38 @@ def run(output_root: Path | None, keep_days: int | None, email: bool, dry_run: b
         raise click.UsageError("--email needs --config: the recipients are in its [mail] section")
     if dry_run and not email:
         raise click.UsageError("--dry-run goes with --email")
-    request = RunRequest(output_root, config_path, keep_days, email, dry_run, accept_new,
-                         verbose - quiet)
+    request = RunRequest(
+        output_root, config_path, keep_days, email, dry_run, accept_new, verbose - quiet
+    )
     sys.exit(int(execute_run(request)))
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("folder", required=False)
-@click.option("-c", "--config", "config_path", required=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="Configuration with the [mail] section.")
-@click.option("--output-root", type=click.Path(file_okay=False, path_type=Path),
-              help="Where FOLDER given as a date is looked up (default: [output] root, "
-                   "else ./output).")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Configuration with the [mail] section.",
+)
+@click.option(
+    "--output-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where FOLDER given as a date is looked up (default: [output] root, else ./output).",
+)
 @click.option("--dry-run", is_flag=True, help="Write report.eml into FOLDER instead of sending.")
 @click.option("-q", "--quiet", count=True, help="Errors only on stderr.")
 @click.option("-v", "--verbose", count=True, help="Every step on stderr.")
-def send(folder: str | None, config_path: Path, output_root: Path | None, dry_run: bool,
-         quiet: int, verbose: int) -> None:
+def send(
+    folder: str | None,
+    config_path: Path,
+    output_root: Path | None,
+    dry_run: bool,
+    quiet: int,
+    verbose: int,
+) -> None:
     """Mail the PDF of a written report to the [mail] recipients.
 
     FOLDER is a report folder or a date (YYYY-MM-DD); by default OUTPUT_ROOT/latest.
@@ -181,8 +275,9 @@ def send(folder: str | None, config_path: Path, output_root: Path | None, dry_ru
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path),
-                default=Path("codeb-report.toml"))
+@click.argument(
+    "path", type=click.Path(dir_okay=False, path_type=Path), default=Path("codeb-report.toml")
+)
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 def init(path: Path, force: bool) -> None:
     """Write a commented example configuration to PATH (default codeb-report.toml).
@@ -228,22 +323,55 @@ def check_config(path: Path) -> None:
 @cli.command(context_settings=CONTEXT)
 @click.argument("old")
 @click.argument("new")
-@click.option("--output-root", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("output"), show_default=True,
-              help="Where OLD/NEW given as dates (YYYY-MM-DD) are looked up.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["md", "html", "pdf", "json"]),
-              default="md", show_default=True, help="Report format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report here instead of stdout (required for pdf).")
-@click.option("--disk-step", type=click.FloatRange(min=0, min_open=True),
-              help="Report disk use that moved by at least this many %p.  [default: 5]")
-@click.option("--memory-step", type=click.FloatRange(min=0, min_open=True),
-              help="Report memory use that moved by at least this many %p.  [default: 10]")
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Fleet configuration: its thresholds judge the findings, its [diff] "
-                   "the steps.")
-def diff(old: str, new: str, output_root: Path, fmt: str, output: Path | None,
-         disk_step: float | None, memory_step: float | None, config_path: Path | None) -> None:
+@click.option(
+    "--output-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Where OLD/NEW given as dates (YYYY-MM-DD) are looked up.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "pdf", "json"]),
+    default="md",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here instead of stdout (required for pdf).",
+)
+@click.option(
+    "--disk-step",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Report disk use that moved by at least this many %p.  [default: 5]",
+)
+@click.option(
+    "--memory-step",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Report memory use that moved by at least this many %p.  [default: 10]",
+)
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Fleet configuration: its thresholds judge the findings, its [diff] the steps.",
+)
+def diff(
+    old: str,
+    new: str,
+    output_root: Path,
+    fmt: str,
+    output: Path | None,
+    disk_step: float | None,
+    memory_step: float | None,
+    config_path: Path | None,
+) -> None:
     """Report what changed between two snapshots, in Korean.
 
     OLD and NEW are snapshot files, dated report folders, or dates looked up under

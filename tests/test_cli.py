@@ -1,0 +1,82 @@
+"""The command line as users meet it: help, version, one-line errors with their exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from codeb_report import __version__
+from codeb_report.cli import cli
+
+COMMANDS = sorted(cli.commands)
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), prog_name="codeb-report")
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.output == f"codeb-report, version {__version__}\n"
+
+
+def test_every_command_is_listed() -> None:
+    assert COMMANDS == ["check-config", "collect", "diff", "init", "render", "run", "send"]
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_ends_with_an_example(command: str | None) -> None:
+    args = ["-h"] if command is None else [command, "-h"]
+    result = invoke(*args)
+    assert result.exit_code == 0
+    lines = result.output.rstrip("\n").splitlines()
+    start = lines.index("Example:")
+    assert lines.index("Options:") < start
+    example = lines[start + 1 :]
+    assert example, "an example follows the heading"
+    assert all(line.startswith("  codeb-report ") for line in example)
+    if command is not None:
+        assert f"codeb-report {command}" in example[0]
+
+
+def test_unknown_format_is_a_usage_error() -> None:
+    result = invoke("render", "x.json", "--format", "md,doc")
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (
+        "Error: Invalid value for '-f' / '--format': unknown format doc; choose from md, html, pdf"
+    )
+
+
+def test_bad_snapshot_is_one_line_with_exit_3(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": 1, "collected_at": "yesterday"}')
+    result = invoke("render", str(bad), "--out", str(tmp_path))
+    assert result.exit_code == 3
+    reason = "Input should be a valid datetime or date, input is too short"
+    assert result.output == f"Error: {bad}: collected_at: {reason}\n"
+
+
+def test_missing_snapshot_is_named(tmp_path: Path) -> None:
+    result = invoke("render", str(tmp_path / "none.json"))
+    assert result.exit_code == 3
+    assert result.output == f"Error: {tmp_path / 'none.json'}: no such file\n"
+
+
+def test_help_does_not_load_the_heavy_libraries() -> None:
+    code = (
+        "import sys\n"
+        "from codeb_report.cli import cli\n"
+        "try:\n"
+        "    cli.main(['--help'], prog_name='codeb-report')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('weasyprint', 'paramiko', 'pygal', 'pydantic') if m in sys.modules]\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in done.stderr
