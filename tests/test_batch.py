@@ -216,3 +216,29 @@ def test_split_output_ignores_text_before_the_first_marker() -> None:
     run = parts["p"]
     assert not isinstance(run, str)
     assert (run.stdout, run.stderr, run.exit_code) == ("hi\n", "", 0)
+
+
+def test_each_probe_gets_only_its_own_stderr() -> None:
+    first = ShellProbe("first", "printf 'no newline' >&2; exit 1")
+    quiet = ShellProbe("quiet", "echo fine")
+    second = ShellProbe("second", "echo 'second trouble' >&2; exit 2")
+    server = _server()
+    run_probes(LocalRunner(), [first, quiet, second], server, timeout=30)
+    assert _outcomes(server) == {
+        "first": (ProbeStatus.FAILED, "exit 1: no newline"),
+        "quiet": (ProbeStatus.OK, None),
+        "second": (ProbeStatus.FAILED, "exit 2: second trouble"),
+    }
+
+
+class DeadShellRunner:
+    """A shell that dies before running the batch, as a broken login shell would."""
+
+    def run(self, script: str, timeout: float, stdin: str | None = None) -> CommandResult:
+        return LocalRunner().run("echo 'sh: cannot fork' >&2; exit 2", timeout, stdin)
+
+
+def test_a_dead_shell_reports_its_own_error() -> None:
+    server = _server()
+    run_probes(DeadShellRunner(), [ShellProbe("p", "true")], server, timeout=30)
+    assert _outcomes(server) == {"p": (ProbeStatus.FAILED, "no output: sh: cannot fork")}

@@ -15,10 +15,10 @@ from codeb_report.collect.runner import CommandTimeout, Runner
 from codeb_report.probes.base import Probe, ProbeRun
 from codeb_report.snapshot import ProbeOutcome, ProbeStatus, Server
 
+# Each probe's stderr is told apart by markers on the script's own stderr, not by a
+# temporary file: no mktemp, cat or rm per server keeps the remote work small.
 PREAMBLE = """\
 export LANG=C LC_ALL=C
-_cb_tmp=$(mktemp -d 2>/dev/null) || { _cb_tmp=/tmp/codeb-report.$$; mkdir -p "$_cb_tmp"; }
-trap 'rm -rf "$_cb_tmp"' EXIT
 if command -v timeout >/dev/null 2>&1; then _cb_timeout=timeout; else _cb_timeout=; fi
 """
 
@@ -57,10 +57,10 @@ def _probe_block(probe: Probe, token: str, env: str = "") -> str:
     missing = " ".join(probe.requires)
     limit = f"${{_cb_timeout:+$_cb_timeout -k 2 {probe.timeout}}}"
     run = (
-        f"{env}{limit} sh -c {shlex.quote(probe.command())} "
-        f'</dev/null 2>"$_cb_tmp/err"; _cb_rc=$?\n'
-        f"printf '\\n{token} stderr {name}\\n'; cat \"$_cb_tmp/err\"\n"
+        f"printf '{token} begin {name}\\n' >&2\n"
+        f"{env}{limit} sh -c {shlex.quote(probe.command())} </dev/null; _cb_rc=$?\n"
         f"printf '\\n{token} end {name} %d\\n' \"$_cb_rc\"\n"
+        f"printf '\\n{token} end {name}\\n' >&2\n"
     )
     body = f"printf '{token} begin {name}\\n'\n"
     if checks:
@@ -76,23 +76,34 @@ def build_script(probes: Sequence[Probe], token: str) -> str:
     return reads + PREAMBLE + "".join(_probe_block(p, token, env.get(p.name, "")) for p in probes)
 
 
-def split_output(stdout: str, token: str) -> dict[str, ProbeRun | str]:
+def split_output(stdout: str, token: str, stderr: str = "") -> dict[str, ProbeRun | str]:
     """Map probe name to its ProbeRun, or to the missing executables' names."""
+    errors = _split_stderr(stderr, token)
     results: dict[str, ProbeRun | str] = {}
-    chunks = stdout.split(f"{token} begin ")[1:]
-    for chunk in chunks:
+    for chunk in stdout.split(f"{token} begin ")[1:]:
         name, _, rest = chunk.partition("\n")
         if rest.startswith(f"{token} missing {name} "):
             results[name] = rest.split("\n", 1)[0].split(" ", 3)[3]
             continue
-        out, sep, rest = rest.partition(f"\n{token} stderr {name}\n")
-        if not sep:
-            continue  # the script died inside this probe; caller records it as failed
-        err, sep, rest = rest.partition(f"\n{token} end {name} ")
+        out, sep, rest = rest.partition(f"\n{token} end {name} ")
         code = rest.split("\n", 1)[0]
         if sep and code.strip().lstrip("-").isdigit():
-            results[name] = ProbeRun(out, err, int(code))
+            results[name] = ProbeRun(out, errors.get(name, ""), int(code))
+        # else the script died inside this probe; the caller records it as failed
     return results
+
+
+def _split_stderr(stderr: str, token: str) -> dict[str, str]:
+    errors = {}
+    for chunk in stderr.split(f"{token} begin ")[1:]:
+        name, _, rest = chunk.partition("\n")
+        errors[name] = rest.partition(f"\n{token} end {name}\n")[0]
+    return errors
+
+
+def _unmarked(stderr: str, token: str) -> str:
+    """The script's stderr without the probes' markers, for a whole-batch failure."""
+    return "\n".join(line for line in stderr.splitlines() if token not in line).strip()
 
 
 def run_probes(runner: Runner, probes: Sequence[Probe], server: Server, timeout: float) -> None:
@@ -105,12 +116,13 @@ def run_probes(runner: Runner, probes: Sequence[Probe], server: Server, timeout:
         result = runner.run(
             build_script(probes, token), timeout=timeout, stdin=secrets_input(probes)
         )
-        parts = split_output(result.stdout, token)
+        parts = split_output(result.stdout, token, result.stderr)
     except CommandTimeout as exc:
         parts, result = {}, None
         fallback = f"timed out: {exc}"
     else:
-        fallback = "no output" + (f": {result.stderr.strip()[:200]}" if result.stderr else "")
+        detail = _unmarked(result.stderr, token)
+        fallback = "no output" + (f": {detail[:200]}" if detail else "")
     for probe in probes:
         server.probes.append(_apply(probe, parts.get(probe.name), server, fallback))
 
