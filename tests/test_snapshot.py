@@ -35,31 +35,52 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _server(name: str, *, reverse: bool = False) -> Server:
     containers = [
-        Container(runtime="docker", name=n, image=f"img/{n}:1", state="running",
-                  ports=[PortMapping(host_ip="0.0.0.0", host_port=3100, container_port=3000)],
-                  started_at=datetime(2025, 12, 19, 1, 0, tzinfo=UTC))
+        Container(
+            runtime="docker",
+            name=n,
+            image=f"img/{n}:1",
+            state="running",
+            ports=[PortMapping(host_ip="0.0.0.0", host_port=3100, container_port=3000)],
+            started_at=datetime(2025, 12, 19, 1, 0, tzinfo=UTC),
+        )
         for n in ("b-web", "a-db")
     ]
     services = [Service(unit=u, active="active", sub="running") for u in ("z.service", "a.service")]
-    ports = [ListeningPort(address=a, port=p, process="node", pid=10)
-             for a, p in (("0.0.0.0", 3101), ("::", 22), ("127.0.0.1", 22))]
-    filesystems = [Filesystem(mount=m, device="/dev/vda1", size=100, used=10, available=90)
-                   for m in ("/var", "/")]
-    probes = [ProbeOutcome(probe="system", status=ProbeStatus.OK),
-              ProbeOutcome(probe="docker", status=ProbeStatus.SKIPPED,
-                           reason="docker not installed")]
+    ports = [
+        ListeningPort(address=a, port=p, process="node", pid=10)
+        for a, p in (("0.0.0.0", 3101), ("::", 22), ("127.0.0.1", 22))
+    ]
+    filesystems = [
+        Filesystem(mount=m, device="/dev/vda1", size=100, used=10, available=90)
+        for m in ("/var", "/")
+    ]
+    probes = [
+        ProbeOutcome(probe="system", status=ProbeStatus.OK),
+        ProbeOutcome(probe="docker", status=ProbeStatus.SKIPPED, reason="docker not installed"),
+    ]
     if reverse:
         containers, services, ports, filesystems, probes = (
             x[::-1] for x in (containers, services, ports, filesystems, probes)
         )
     return Server(
-        name=name, host=f"{name}.example", address="192.0.2.10", role="App Server",
+        name=name,
+        host=f"{name}.example",
+        address="192.0.2.10",
+        role="App Server",
         reachable=True,
-        system=SystemInfo(hostname=f"{name}-host", os="Debian GNU/Linux 12 (bookworm)",
-                          kernel="6.1.0-18-amd64", uptime_seconds=6912000, cpu_count=4,
-                          load=(0.09, 0.05, 0.02)),
+        system=SystemInfo(
+            hostname=f"{name}-host",
+            os="Debian GNU/Linux 12 (bookworm)",
+            kernel="6.1.0-18-amd64",
+            uptime_seconds=6912000,
+            cpu_count=4,
+            load=(0.09, 0.05, 0.02),
+        ),
         memory=Memory(total=16_000_000_000, used=1_600_000_000, available=14_400_000_000),
-        filesystems=filesystems, containers=containers, services=services, ports=ports,
+        filesystems=filesystems,
+        containers=containers,
+        services=services,
+        ports=ports,
         probes=probes,
     )
 
@@ -68,8 +89,11 @@ def _snapshot(reverse: bool = False) -> Snapshot:
     servers = [_server("n2", reverse=reverse), _server("n1", reverse=reverse)]
     if reverse:
         servers.reverse()
-    return Snapshot(collected_at=datetime(2025, 12, 20, 3, 0, tzinfo=KST),
-                    collector_version="0.1.0", servers=servers)
+    return Snapshot(
+        collected_at=datetime(2025, 12, 20, 3, 0, tzinfo=KST),
+        collector_version="0.1.0",
+        servers=servers,
+    )
 
 
 def test_round_trip_is_lossless(tmp_path: Path) -> None:
@@ -92,7 +116,10 @@ def test_text_is_stable_whatever_the_collection_order() -> None:
     assert [c["name"] for c in n1["containers"]] == ["a-db", "b-web"]
     assert [u["unit"] for u in n1["services"]] == ["a.service", "z.service"]
     assert [(p["port"], p["address"]) for p in n1["ports"]] == [
-        (22, "127.0.0.1"), (22, "::"), (3101, "0.0.0.0")]
+        (22, "127.0.0.1"),
+        (22, "::"),
+        (3101, "0.0.0.0"),
+    ]
     assert [f["mount"] for f in n1["filesystems"]] == ["/", "/var"]
     assert list(data) == sorted(data)
 
@@ -127,8 +154,11 @@ def test_naive_time_is_rejected() -> None:
 def test_newer_schema_version_is_refused() -> None:
     data = json.loads(dumps(_snapshot()))
     data["schema_version"] = SCHEMA_VERSION + 1
-    with pytest.raises(SnapshotError, match=rf"^new\.json: schema_version: {SCHEMA_VERSION + 1} "
-                                            r"is newer than this codeb-report understands"):
+    with pytest.raises(
+        SnapshotError,
+        match=rf"^new\.json: schema_version: {SCHEMA_VERSION + 1} "
+        r"is newer than this codeb-report understands",
+    ):
         parse(json.dumps(data), "new.json")
 
 

@@ -16,7 +16,8 @@ LOCAL_TIMEOUT = 120.0
 
 def collect_local(probes: Sequence[Probe], name: str = "local", role: str = "Local") -> Snapshot:
     started = now()
-    server = Server(name=name, host=socket.gethostname(), address="127.0.0.1", role=role,
-                    reachable=True)
+    server = Server(
+        name=name, host=socket.gethostname(), address="127.0.0.1", role=role, reachable=True
+    )
     run_probes(LocalRunner(), probes, server, timeout=LOCAL_TIMEOUT)
     return Snapshot(collected_at=started, collector_version=__version__, servers=[server])
