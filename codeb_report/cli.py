@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from codeb_report import __version__
-from codeb_report.errors import Exit, UserError
+from codeb_report.errors import Exit, OutputError, UserError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FORMATS = ("md", "html", "pdf")
@@ -294,7 +294,7 @@ def init(path: Path, force: bool) -> None:
     try:
         write_text_atomic(path, example_config())
     except OSError as exc:
-        raise UserError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
     click.echo(f"{path}: written; edit the servers, then: codeb-report check-config {path}")
 
 

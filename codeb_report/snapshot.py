@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from codeb_report.atomic import write_text_atomic
-from codeb_report.errors import SnapshotError
+from codeb_report.errors import OutputError, SnapshotError
 
 SCHEMA_VERSION = 1
 
@@ -248,7 +248,10 @@ def dumps(snapshot: Snapshot) -> str:
 
 
 def save(snapshot: Snapshot, path: Path) -> None:
-    write_text_atomic(path, dumps(snapshot))
+    try:
+        write_text_atomic(path, dumps(snapshot))
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _field_path(loc: tuple[Any, ...], data: Any) -> str:

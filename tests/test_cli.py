@@ -13,6 +13,8 @@ from codeb_report import __version__
 from codeb_report.cli import cli
 
 COMMANDS = sorted(cli.commands)
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = str(Path(sys.executable).parent / "codeb-report")
 
 
 def invoke(*args: str):
@@ -80,3 +82,44 @@ def test_help_does_not_load_the_heavy_libraries() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in done.stderr
+
+
+EXAMPLE = ROOT / "examples" / "fleet-snapshot.json"
+
+
+def _unwritable(tmp_path: Path) -> Path:
+    """A folder no one can create, root included: its parent is a regular file."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    return blocker / "out"
+
+
+@pytest.mark.parametrize(
+    ("args", "target"),
+    [
+        (["collect", "-o", "{dir}/snapshot.json"], "{dir}/snapshot.json"),
+        (["init", "{dir}/fleet.toml"], "{dir}/fleet.toml"),
+        (["render", str(EXAMPLE), "-f", "md", "--out", "{dir}"], "{dir}/report.md"),
+    ],
+)
+def test_unwritable_output_is_one_line_with_exit_8(
+    tmp_path: Path, args: list[str], target: str
+) -> None:
+    folder = _unwritable(tmp_path)
+    argv = [a.format(dir=folder) for a in args]
+    done = subprocess.run([PROGRAM, *argv], capture_output=True, text=True)
+    assert done.returncode == 8, done.stderr
+    assert done.stderr.splitlines() == [
+        f"Error: {target.format(dir=folder)}: cannot write: Not a directory"
+    ]
+
+
+def test_diff_output_that_cannot_be_written_is_trouble_as_diff1(tmp_path: Path) -> None:
+    target = _unwritable(tmp_path) / "changes.md"
+    done = subprocess.run(
+        [PROGRAM, "diff", str(EXAMPLE), str(EXAMPLE), "-o", str(target)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2  # diff's documented code for any trouble
+    assert done.stderr.splitlines() == [f"Error: {target}: cannot write: Not a directory"]

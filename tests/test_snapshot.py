@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codeb_report.errors import Exit, SnapshotError
+from codeb_report.errors import Exit, OutputError, SnapshotError
 from codeb_report.snapshot import (
     SCHEMA_VERSION,
     Container,
@@ -105,6 +105,15 @@ def test_round_trip_is_lossless(tmp_path: Path) -> None:
     assert loaded.collected_at.utcoffset() == timedelta(hours=9)
     assert loaded.server("n1").memory.total == 16_000_000_000
     assert loaded.server("n1").system.load == (0.09, 0.05, 0.02)
+
+
+def test_save_where_nothing_can_be_written_is_an_output_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    target = tmp_path / "a-file" / "s.json"
+    with pytest.raises(OutputError) as err:
+        save(_snapshot(), target)
+    assert err.value.format_message() == f"{target}: cannot write: Not a directory"
+    assert err.value.exit_code == Exit.OUTPUT
 
 
 def test_text_is_stable_whatever_the_collection_order() -> None:
