@@ -109,7 +109,7 @@ def test_round_trip_is_lossless(tmp_path: Path) -> None:
 
 def test_save_where_nothing_can_be_written_is_an_output_error(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
-    target = tmp_path / "a-file" / "s.json"
+    target = tmp_path / "a-file" / "sub" / "s.json"
     with pytest.raises(OutputError) as err:
         save(_snapshot(), target)
     assert err.value.format_message() == f"{target}: cannot write: Not a directory"
