@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from servers.ports import free_port
+
 SSHD = shutil.which("sshd", path="/usr/sbin:/usr/local/sbin:/sbin") or "/usr/sbin/sshd"
 PRIVSEP_DIR = Path("/run/sshd")
 
@@ -43,12 +45,6 @@ def keygen(path: Path) -> KeyPair:
         check=True,
     )
     return KeyPair(path)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
