@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from servers.ports import free_port
 from servers.postgres import EXTRA_DATABASE, PostgresServer
@@ -135,3 +137,45 @@ def test_passwords_reach_neither_script_nor_snapshot(
         assert password not in text
         for probe in probes:
             assert password not in probe.command()
+
+
+def recording_tools(folder, names: tuple[str, ...], record) -> str:
+    """Executables that write each argument they get on a line of ``record``.
+
+    They stand in for the database clients only to show how the shell split the
+    command line; the real clients are tested against real servers above.
+    """
+    folder.mkdir()
+    for name in names:
+        tool = folder / name
+        tool.write_text(f"#!/bin/sh\nprintf '%s\\n' {name} \"$@\" >> '{record}'\n")
+        tool.chmod(0o755)
+    return str(folder)
+
+
+@pytest.mark.parametrize(
+    ("probe", "tools", "host_flag"),
+    [
+        (lambda host: RedisProbe(RedisSettings(host=host, port=6390)), ("redis-cli",), "-h"),
+        (
+            lambda host: PostgresProbe(PostgresSettings(host=host, port=5440)),
+            ("psql", "pg_isready"),
+            "-h",
+        ),
+    ],
+    ids=["redis", "postgresql"],
+)
+def test_a_configured_host_reaches_the_client_as_one_argument(
+    probe, tools: tuple[str, ...], host_flag: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record, marker = tmp_path / "argv", tmp_path / "injected"
+    host = f"db host; touch {marker}"
+    folder = recording_tools(tmp_path / "bin", tools, record)
+    monkeypatch.setenv("PATH", f"{folder}:{os.environ['PATH']}")
+    server = Server(name="n3", host="localhost", role="storage", reachable=True)
+    run_probes(LocalRunner(), [probe(host)], server, timeout=30)
+    assert not marker.exists()
+    argv = record.read_text().splitlines()
+    calls = [i for i, arg in enumerate(argv) if arg == host_flag]
+    assert calls, argv
+    assert all(argv[i + 1] == host for i in calls)

@@ -74,7 +74,7 @@ class PostgresProbe(Probe):
     def command(self) -> str:
         s = self.settings
         where = f"-h {shlex.quote(s.host)} " if s.host else ""
-        where += f"-p {s.port} " if s.port else ""
+        where += f"-p {shlex.quote(str(s.port))} " if s.port else ""
         env = {"PGCONNECT_TIMEOUT": "5"}
         if self.password:
             env["PGPASSWORD"] = f'"${PASSWORD_VAR}"'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 
 from codeb_report.probes.base import Probe
 from codeb_report.probes.stack.settings import RedisSettings
@@ -54,8 +55,9 @@ class RedisProbe(Probe):
 
     def command(self) -> str:
         s = self.settings
-        where = f"-h {s.host} " if s.host else ""
-        cli = f"redis-cli {where}-p {s.port or 6379}"
+        # Every configured value reaches the remote shell quoted: a host is one argument.
+        where = f"-h {shlex.quote(s.host)} " if s.host else ""
+        cli = f"redis-cli {where}-p {shlex.quote(str(s.port or 6379))}"
         auth = {"REDISCLI_AUTH": f'"${PASSWORD_VAR}"'}
         plain = run_in(s.container, cli)
         authed = run_in(s.container, cli, auth)
