@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from servers.sshd import Sshd, SshdFactory
+from servers.sshd import Sshd, SshdFactory, keygen
 
 from codeb_report.collect.fleet import collect_fleet, collection_exit
 from codeb_report.collect.hostkeys import KnownHosts
@@ -293,6 +293,30 @@ def test_a_revoked_key_is_refused_even_with_accept_new(
     assert server.error.startswith(f"호스트 키 폐기됨: the host key of [127.0.0.1]:{two[1].port}")
     assert "is marked @revoked in known_hosts" in server.error
     assert known.read_text() == before
+
+
+@pytest.mark.parametrize("listed", ["same key", "other key"])
+def test_a_revoked_key_listed_for_the_host_is_refused_before_login(
+    sshd_factory: SshdFactory, tmp_path: Path, listed: str
+) -> None:
+    """OpenSSH refuses a revoked key even where a plain line lists it for the host."""
+    sshd = sshd_factory.start(f"revoked-{listed.replace(' ', '-')}")
+    other = keygen(tmp_path / "other_host_key")
+    known = tmp_path / "known_hosts"
+    known.write_text(
+        sshd.known_hosts_line(other if listed == "other key" else None)
+        + "@revoked * "
+        + sshd.host_key.public_line()
+        + "\n"
+    )
+    config = config_for(sshd_factory, [("r", sshd, "")])
+    config.ssh.known_hosts = str(known)
+    server = collect_fleet(config, lambda c, s: [Whoami()]).server("r")
+    assert not server.reachable
+    assert server.error.startswith(f"호스트 키 폐기됨: the host key of [127.0.0.1]:{sshd.port}")
+    sshd.stop()
+    log = (sshd.directory / "sshd.log").read_text()
+    assert "Accepted publickey" not in log  # refused before the key was offered
 
 
 class Crowd(Probe):

@@ -76,8 +76,9 @@ class KnownHosts:
     """All known_hosts files of one run, plus the file new keys are recorded in.
 
     As OpenSSH does, lines paramiko cannot read are skipped rather than fatal, and keys
-    marked ``@revoked`` are refused. Such files are handed to paramiko as a cleaned copy
-    in a private temporary folder; clean files are read as they are.
+    marked ``@revoked`` are refused, even where another line lists them for the host.
+    Such files are handed to paramiko as a cleaned copy in a private temporary folder;
+    clean files are read as they are.
     """
 
     def __init__(
@@ -88,17 +89,25 @@ class KnownHosts:
         self.revoked: set[bytes] = set()
         self.skipped: list[str] = []  # "FILE:LINE" of lines that were not understood
         self._copies: tempfile.TemporaryDirectory[str] | None = None
-        self._loadable = [self._cleaned(path, index) for index, path in enumerate(self.files)]
+        # Two passes: a key revoked in any file is dropped from every file before
+        # paramiko sees it, so it is refused before login, not after.
+        read = [self._read(path) for path in self.files]
+        self._loadable = [
+            self._cleaned(path, index, lines, dirty)
+            for index, (path, (lines, dirty)) in enumerate(zip(self.files, read, strict=True))
+        ]
         self._lock = threading.Lock()
 
-    def _cleaned(self, path: Path, index: int) -> Path:
+    def _read(self, path: Path) -> tuple[list[tuple[str, bytes]] | None, bool]:
+        """The usable ``(line, key)`` pairs of a file (None: unreadable), and whether
+        anything was left out; ``@revoked`` keys are collected on the way."""
         from paramiko.hostkeys import HostKeyEntry
 
         try:
             lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             self.skipped.append(str(path))
-            return Path(os.devnull)
+            return None, True
         kept, dirty = [], False
         for number, raw in enumerate(lines, 1):
             line = raw.strip()
@@ -118,8 +127,17 @@ class KnownHosts:
                 elif marker == "@revoked":
                     self.revoked.add(entry.key.asbytes())
                 continue  # @cert-authority: host certificates are not used here
-            kept.append(line)
-        if not dirty:
+            kept.append((line, entry.key.asbytes()))
+        return kept, dirty
+
+    def _cleaned(
+        self, path: Path, index: int, lines: list[tuple[str, bytes]] | None, dirty: bool
+    ) -> Path:
+        """The file itself when paramiko may read it as it is, else a cleaned copy."""
+        if lines is None:
+            return Path(os.devnull)
+        kept = [line for line, key in lines if key not in self.revoked]
+        if not dirty and len(kept) == len(lines):
             return path
         if self._copies is None:
             self._copies = tempfile.TemporaryDirectory(prefix="codeb-report-known-hosts-")

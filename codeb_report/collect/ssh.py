@@ -314,11 +314,13 @@ class Connector:
                 auth_timeout=timeout,
                 channel_timeout=timeout,
             )
-            # Revoked keys pass paramiko's check (they are in no file it reads): refuse here.
-            self.known.check_revoked(
-                host_label(target.hostname, target.port),
-                client.get_transport().get_remote_server_key(),
-            )
+        except paramiko.BadHostKeyException as exc:
+            client.close()
+            sock.close()
+            # A revoked key is in none of the files paramiko reads; if the host has
+            # other keys listed, paramiko calls it changed: say what it really is.
+            self.known.check_revoked(host_label(target.hostname, target.port), exc.key)
+            raise
         except BaseException:
             client.close()
             sock.close()
