@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from codeb_report.analysis.model import Finding, Priority
+from codeb_report.history.evidence import unseen_reason
 from codeb_report.history.settings import DiffSettings
 from codeb_report.snapshot import ProbeStatus, Server, Snapshot
 
@@ -109,6 +110,7 @@ class FindingState(StrEnum):
     NEW = "new"
     RESOLVED = "resolved"
     OPEN = "open"  # present on both sides
+    UNKNOWN = "unknown"  # gone, but the new snapshot did not collect what it is judged on
 
 
 class FindingChange(BaseModel):
@@ -116,6 +118,7 @@ class FindingChange(BaseModel):
     finding: Finding
     days_open: int | None = None  # for new and still open findings
     server_gone: bool = False  # resolved only because its server left the inventory
+    unseen: str | None = None  # for UNKNOWN: why the new snapshot cannot tell
 
     @property
     def key(self) -> tuple[str, str]:
@@ -175,9 +178,12 @@ def diff_snapshots(
         old_findings, new_findings, old.collected_at, new.collected_at, first_seen or {}
     )
     for change in result.findings:
-        change.server_gone = change.state == FindingState.RESOLVED and (
-            change.finding.server in before.keys() - after.keys()
-        )
+        if change.state != FindingState.RESOLVED:
+            continue
+        change.server_gone = change.finding.server in before.keys() - after.keys()
+        reason = unseen_reason(change.finding.rule, change.finding.server, old, new)
+        if reason and not change.server_gone:
+            change.state, change.unseen = FindingState.UNKNOWN, reason
     return result
 
 

@@ -40,6 +40,7 @@ FINDING_STATES = {
     FindingState.NEW: "🆕 신규",
     FindingState.RESOLVED: "✅ 해결",
     FindingState.OPEN: "⏳ 지속",
+    FindingState.UNKNOWN: "❔ 확인 불가",
 }
 ABSENT = "없음"
 
@@ -122,7 +123,8 @@ def summary_lines(diff: SnapshotDiff) -> list[str]:
 
     Order: servers lost, new High findings, servers removed or added or back, failed
     services, resource jumps, containers, other services, ports, other new findings,
-    resolved findings. Findings still open are not changes and are not listed.
+    resolved findings, findings the new snapshot could not check. Findings still open are
+    not changes and are not listed.
     """
     if not diff.changed:
         return [NO_CHANGES]
@@ -158,5 +160,11 @@ def summary_lines(diff: SnapshotDiff) -> list[str]:
         f"✅ 해결: {f.finding.server} {f.finding.title}"
         for f in diff.findings_in(FindingState.RESOLVED)
         if not f.server_gone  # its server's removal is already the line to read
+    ]
+    lost = {c.server for c in diff.servers if c.event == ServerEvent.UNREACHABLE}
+    lines += [
+        f"{FINDING_STATES[FindingState.UNKNOWN]}: {f.finding.server} {f.finding.title} ({f.unseen})"
+        for f in diff.findings_in(FindingState.UNKNOWN)
+        if f.finding.server not in lost  # the lost connection is already the line to read
     ]
     return lines

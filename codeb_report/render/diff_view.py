@@ -91,20 +91,36 @@ def _tables(diff: SnapshotDiff) -> list[Table]:
                 for c in diff.findings
             ],
         ),
-        Table(
-            "비교하지 못한 항목",
-            ["서버", "항목", "이유"],
-            [
-                [c.server, "전체" if c.section == "all" else c.section, c.reason]
-                for c in diff.not_compared
-            ],
-        ),
+        Table("비교하지 못한 항목", ["서버", "항목", "이유"], _not_compared(diff)),
     ]
     return [t for t in tables if t.rows]
 
 
+SECTIONS = {
+    "all": "전체",
+    "memory": "메모리",
+    "disk": "디스크",
+    "containers": "컨테이너",
+    "services": "서비스",
+    "ports": "포트",
+}
+
+
+def _not_compared(diff: SnapshotDiff) -> list[list[str]]:
+    """Sections one side did not see, then findings the new snapshot could not check
+    (unless their whole server is listed already)."""
+    rows = [[c.server, SECTIONS.get(c.section, c.section), c.reason] for c in diff.not_compared]
+    whole = {c.server for c in diff.not_compared if c.section == "all"}
+    rows += [
+        [c.finding.server, f"발견 사항: {c.finding.title}", c.unseen or ""]
+        for c in diff.findings_in(FindingState.UNKNOWN)
+        if c.finding.server not in whole
+    ]
+    return rows
+
+
 def _days(state: FindingState, days: int | None) -> str:
-    if state == FindingState.RESOLVED or days is None:
+    if state in (FindingState.RESOLVED, FindingState.UNKNOWN) or days is None:
         return "-"
     return "오늘 발생" if days == 0 else f"{days}일째"
 
