@@ -13,6 +13,8 @@ from codeb_report.history.settings import TrendSettings
 from codeb_report.history.trends import (
     FORECAST_RULE,
     FilesystemPoint,
+    Forecast,
+    Trends,
     build_trends,
     fit,
     forecast_findings,
@@ -114,3 +116,21 @@ def test_load_trends_reads_the_dated_folders(tmp_path: Path) -> None:
     current = load_trends(tmp_path, TrendSettings(snapshots=10), current=today)
     assert len(current.times) == 10
     assert [s.name for s in current.servers if s.memory_pct[-1] is not None] == ["n1"]
+
+
+@pytest.mark.parametrize(
+    ("days_left", "title_days", "priority"),
+    [(7.6, 7, Priority.HIGH), (7.0, 7, Priority.HIGH), (8.4, 8, Priority.MEDIUM)],
+)
+def test_forecast_title_description_and_priority_agree_on_whole_days(
+    days_left: float, title_days: int, priority: Priority
+) -> None:
+    # 7.6 days left: "7일 후" everywhere, and High under high_days=7, as the setting promises.
+    forecast = Forecast("n1", "/data", 30, float(GIB), 100 * GIB, int(days_left * GIB), days_left)
+    trends = Trends(times=[], servers=[], forecasts=[forecast])
+    [finding] = forecast_findings(trends, TrendSettings(high_days=7))
+    assert finding.title == f"디스크 용량 소진 예상: {title_days}일 후"
+    words = "".join(s.text for s in finding.description)
+    assert f"{title_days}일 후 소진될 것으로" in words
+    assert f"계산값 {days_left:.1f}일을 일 단위로 내림" in words
+    assert finding.priority == priority

@@ -165,8 +165,13 @@ def forecast_findings(trends: Trends, settings: TrendSettings | None = None) -> 
     return findings
 
 
+def whole_days(days: float) -> int:
+    """Days left rounded down, the one figure title, description and priority use."""
+    return max(int(days + 1e-6), 0)  # 9.9999998 from float noise is 10
+
+
 def days_text(days: float) -> str:
-    return f"{max(int(days + 1e-6), 0)}일 후"  # 9.9999998 from float noise is 10
+    return f"{whole_days(days)}일 후"
 
 
 def _finding(server: str, forecasts: list[Forecast], settings: TrendSettings) -> Finding:
@@ -175,13 +180,14 @@ def _finding(server: str, forecasts: list[Forecast], settings: TrendSettings) ->
     description = text(
         code(first.mount),
         f" 사용량이 하루 평균 {size(int(first.growth_per_day))}씩 늘고 있어 ",
-        f"남은 {size(first.available)}가 약 {first.days_left:.0f}일 뒤 소진됩니다 ",
-        f"(최근 {first.points}회 스냅샷 기준).",
+        f"남은 {size(first.available)}가 {days_text(first.days_left)} 소진될 것으로 ",
+        f"보입니다(계산값 {first.days_left:.1f}일을 일 단위로 내림, ",
+        f"최근 {first.points}회 스냅샷 기준).",
     )
     for other in forecasts[1:]:
         assert other.days_left is not None
         description += text(" ", code(other.mount), f"도 {days_text(other.days_left)} 소진 예상.")
-    high = first.days_left <= settings.high_days
+    high = whole_days(first.days_left) <= settings.high_days
     return Finding(
         rule=FORECAST_RULE,
         priority=Priority.HIGH if high else Priority.MEDIUM,
