@@ -319,6 +319,46 @@ def test_a_revoked_key_listed_for_the_host_is_refused_before_login(
     assert "Accepted publickey" not in log  # refused before the key was offered
 
 
+def accept_new_into(sshd_factory: SshdFactory, sshd: Sshd, known: Path, name: str = "n") -> Server:
+    config = config_for(sshd_factory, [(name, sshd, "")])
+    config.ssh.known_hosts = str(known)
+    return collect_fleet(config, lambda c, s: [Whoami()], accept_new=True).server(name)
+
+
+def test_accept_new_appends_to_a_symlinked_known_hosts_keeping_its_mode(
+    sshd_factory: SshdFactory, two: list[Sshd], tmp_path: Path
+) -> None:
+    real = tmp_path / "dotfiles" / "known_hosts"
+    real.parent.mkdir()
+    real.write_text("# kept\nother.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqq")  # no \n
+    real.chmod(0o640)
+    link = tmp_path / "ssh" / "known_hosts"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    server = accept_new_into(sshd_factory, two[0], link)
+    assert server.reachable, server.error
+    assert link.is_symlink() and link.resolve() == real
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert real.read_text().splitlines() == [
+        "# kept",
+        "other.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqq",
+        two[0].known_hosts_line().rstrip("\n"),
+    ]
+    again = accept_new_into(sshd_factory, two[0], link)
+    assert again.reachable and len(real.read_text().splitlines()) == 3  # recorded once
+
+
+def test_accept_new_creates_a_private_known_hosts(
+    sshd_factory: SshdFactory, two: list[Sshd], tmp_path: Path
+) -> None:
+    known = tmp_path / "new" / "known_hosts"
+    server = accept_new_into(sshd_factory, two[1], known)
+    assert server.reachable, server.error
+    assert known.read_text() == two[1].known_hosts_line()
+    assert known.stat().st_mode & 0o777 == 0o600
+    assert known.parent.stat().st_mode & 0o777 == 0o700
+
+
 class Crowd(Probe):
     """How many servers' probes run at this moment: each holds a marker for 0.5 s."""
 

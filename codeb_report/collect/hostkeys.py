@@ -10,6 +10,7 @@ always refused: paramiko raises BadHostKeyException before any policy is asked.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import os
 import tempfile
@@ -17,8 +18,6 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from codeb_report.atomic import write_text_atomic
 
 if TYPE_CHECKING:
     import paramiko
@@ -161,19 +160,35 @@ class KnownHosts:
             self._copies = None
 
     def record(self, name: str, key: paramiko.PKey) -> None:
-        """Append ``name key`` to the record file, atomically and once per key."""
-        line = f"{name} {key.get_name()} {key.get_base64()}\n"
+        """Append ``name key`` to the record file once per key, as ssh does.
+
+        Appending in place (O_APPEND, under an exclusive flock) keeps the file's mode,
+        a symlinked ~/.ssh/known_hosts, and any line another program appends meanwhile;
+        a rewrite would lose all three. A new file is created 0600 in a 0700 folder.
+        """
+        line = f"{name} {key.get_name()} {key.get_base64()}\n".encode()
         with self._lock:
-            try:
-                text = self.record_file.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                text = ""
-            if line in text.splitlines(keepends=True):
-                return
-            if text and not text.endswith("\n"):
-                text += "\n"
             self.record_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_text_atomic(self.record_file, text + line)
+            fd = os.open(self.record_file, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                text = _read_all(fd)
+                if line in text.splitlines(keepends=True):
+                    return
+                if text and not text.endswith(b"\n"):
+                    line = b"\n" + line
+                os.write(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)  # releases the lock
+
+
+def _read_all(fd: int) -> bytes:
+    chunks, offset = [], 0
+    while chunk := os.pread(fd, 65536, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
 
 
 def _policy_class() -> type:
