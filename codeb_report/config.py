@@ -117,6 +117,7 @@ class Config(Section):
             if server.name in seen:
                 raise ValueError(f"servers: name {server.name!r} is used twice")
             seen.add(server.name)
+        self._known_roles()
         names = {s.name: s for s in self.servers}
         for server in self.servers:
             hop, path = server, [server.name]
@@ -127,6 +128,21 @@ class Config(Section):
                     raise ValueError(f"servers[{server.name}].jump: jump hosts loop ({loop})")
                 path.append(hop.name)
         return self
+
+    def _known_roles(self) -> None:
+        """A mistyped role would silently drop the units and backups its servers are checked for.
+
+        Only a role written in the file is checked: servers left at the default keep working
+        when [roles] describes other servers.
+        """
+        if not self.roles:
+            return
+        for server in self.servers:
+            if "role" in server.model_fields_set and server.role not in self.roles:
+                known = ", ".join(sorted(self.roles))
+                raise ValueError(
+                    f"servers[{server.name}].role: unknown role {server.role!r} (known: {known})"
+                )
 
     def server(self, name: str) -> ServerConfig | None:
         return next((s for s in self.servers if s.name == name), None)

@@ -227,3 +227,21 @@ def test_the_commented_thresholds_of_the_example_are_valid() -> None:
     config = parse_config("\n".join(block) + "\n" + SERVERS, "t.toml")
     assert config.report.thresholds.disk.warn_at == 80
     assert config.report.thresholds.backup_max_age_hours == 26
+
+
+def test_a_mistyped_role_is_named_with_the_known_roles(tmp_path: Path) -> None:
+    text = example_config()
+    assert text.count('role = "app"\n') == 1
+    (tmp_path / "fleet.toml").write_text(text.replace('role = "app"\n', 'role = "appp"\n'))
+    done = codeb_report("check-config", "fleet.toml", cwd=tmp_path)
+    assert done.returncode == Exit.INPUT
+    assert done.stderr.strip().splitlines() == [
+        "Error: fleet.toml: servers[app1].role: unknown role 'appp' "
+        "(known: app, storage, streaming)"
+    ]
+
+
+def test_a_server_left_at_the_default_role_needs_no_roles_entry() -> None:
+    text = SERVERS + '\n[roles.app]\nlabel = "App Server"\n'
+    config = parse_config(text, "fleet.toml")
+    assert {s.role for s in config.servers} == {"server"}
