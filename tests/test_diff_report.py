@@ -107,7 +107,7 @@ def test_pdf_and_html_are_written(output_root: Path, tmp_path: Path) -> None:
     assert run.returncode == 1, run.stderr
     assert pdf.read_bytes().startswith(b"%PDF")
     txt = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, check=True).stdout
-    assert "codeb-watchdog.service" in txt.decode()
+    assert "codeb-watchdog" in txt.decode() and ".service" not in txt.decode()
     html = tmp_path / "diff.html"
     diff(day(0), day(34), "--output-root", output_root, "-f", "html", "-o", html)
     assert "<td>failed/failed</td>" in html.read_text()

@@ -42,7 +42,7 @@ def test_diff_against_the_latest_earlier_snapshot(output_root: Path) -> None:
     history = build_history(tonight, analyse(tonight), output_root, analyse, day=gen.day_of(30))
     assert history.previous == gen.day_of(29)
     assert history.diff is not None and history.diff.changed
-    assert any("codeb-watchdog.service" in line for line in history.summary)
+    assert any("서비스 codeb-watchdog: " in line for line in history.summary)
 
 
 def test_forecasts_join_the_findings(output_root: Path) -> None:
@@ -127,9 +127,9 @@ def test_the_mail_body_names_the_changes(output_root: Path, tmp_path: Path) -> N
     msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     plain = msg.get_body(preferencelist=("plain",)).get_content()
     block = plain.split("■ 전일 대비 변경 사항\n")[1].split("\n\n")[0]
-    assert block == "- n2 서비스 codeb-watchdog.service: active/running → failed/failed"
+    assert block == "- n2 서비스 codeb-watchdog: active/running → failed/failed"
     html = msg.get_body(preferencelist=("html",)).get_content()
-    assert "<h3>전일 대비 변경 사항</h3><ul><li>n2 서비스 codeb-watchdog.service" in html
+    assert "<h3>전일 대비 변경 사항</h3><ul><li>n2 서비스 codeb-watchdog: " in html
 
 
 def test_codeb_report_run_writes_both_sections(tmp_path: Path) -> None:

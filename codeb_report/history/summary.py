@@ -9,6 +9,7 @@ from codeb_report.analysis.model import Priority
 from codeb_report.history.diff import (
     ContainerChange,
     ContainerEvent,
+    FindingChange,
     FindingState,
     PortChange,
     PortEvent,
@@ -42,6 +43,7 @@ FINDING_STATES = {
     FindingState.OPEN: "⏳ 지속",
     FindingState.UNKNOWN: "❔ 확인 불가",
 }
+VANISHED = "➖ 사라짐"
 ABSENT = "없음"
 
 
@@ -60,7 +62,7 @@ def when(at: datetime | str | None, tz: datetime | None = None) -> str:
 
 
 def resource_item(change: ResourceChange) -> str:
-    return "메모리" if change.kind == ResourceKind.MEMORY else f"디스크 {change.subject}"
+    return "메모리" if change.kind == ResourceKind.MEMORY else f"디스크({change.subject})"
 
 
 def percent(pct: float | None, used: int | None) -> str:
@@ -99,9 +101,21 @@ def container_line(change: ContainerChange, tz: datetime | None = None) -> str:
     return f"{change.server} 컨테이너 {change.name} {what}: {container_detail(change, tz)}"
 
 
+def unit_name(unit: str) -> str:
+    """A unit as the report names it: without ".service" (other kinds keep theirs)."""
+    return unit.removesuffix(".service")
+
+
+def finding_state(change: FindingChange) -> str:
+    """The 상태 cell: a Low observation that went away is not a fix to celebrate."""
+    if change.state == FindingState.RESOLVED and change.finding.priority == Priority.LOW:
+        return VANISHED
+    return FINDING_STATES[change.state]
+
+
 def service_line(change: ServiceChange) -> str:
     return (
-        f"{change.server} 서비스 {change.unit}: "
+        f"{change.server} 서비스 {unit_name(change.unit)}: "
         f"{change.before or ABSENT} → {change.after or ABSENT}"
     )
 
@@ -156,15 +170,23 @@ def summary_lines(diff: SnapshotDiff) -> list[str]:
         for f in new
         if f.finding.priority != Priority.HIGH
     ]
+    # A removed server's findings: its removal is already the line to read.
+    resolved = [f for f in diff.findings_in(FindingState.RESOLVED) if not f.server_gone]
     lines += [
-        f"✅ 해결: {f.finding.server} {f.finding.title}"
-        for f in diff.findings_in(FindingState.RESOLVED)
-        if not f.server_gone  # its server's removal is already the line to read
+        f"{finding_state(f)}: {f.finding.server} {f.finding.title}"
+        for f in resolved
+        if f.finding.priority != Priority.LOW
     ]
     lost = {c.server for c in diff.servers if c.event == ServerEvent.UNREACHABLE}
     lines += [
         f"{FINDING_STATES[FindingState.UNKNOWN]}: {f.finding.server} {f.finding.title} ({f.unseen})"
         for f in diff.findings_in(FindingState.UNKNOWN)
         if f.finding.server not in lost  # the lost connection is already the line to read
+        and f.finding.priority != Priority.LOW
+    ]
+    lines += [
+        f"{VANISHED} (Low): {f.finding.server} {f.finding.title}"
+        for f in resolved
+        if f.finding.priority == Priority.LOW
     ]
     return lines

@@ -61,7 +61,10 @@ def _tables(diff: SnapshotDiff) -> list[Table]:
         Table(
             "서비스",
             ["서버", "서비스", "이전", "현재"],
-            [[c.server, c.unit, c.before or s.ABSENT, c.after or s.ABSENT] for c in diff.services],
+            [
+                [c.server, s.unit_name(c.unit), c.before or s.ABSENT, c.after or s.ABSENT]
+                for c in diff.services
+            ],
         ),
         Table(
             "포트",
@@ -82,7 +85,7 @@ def _tables(diff: SnapshotDiff) -> list[Table]:
             ["상태", "우선순위", "서버", "항목", "경과"],
             [
                 [
-                    ("➖ 서버 제거" if c.server_gone else s.FINDING_STATES[c.state]),
+                    ("➖ 서버 제거" if c.server_gone else s.finding_state(c)),
                     c.finding.priority.value,
                     c.finding.server,
                     c.finding.title,
@@ -122,7 +125,9 @@ def _not_compared(diff: SnapshotDiff) -> list[list[str]]:
 def _days(state: FindingState, days: int | None) -> str:
     if state in (FindingState.RESOLVED, FindingState.UNKNOWN) or days is None:
         return "-"
-    return "오늘 발생" if days == 0 else f"{days}일째"
+    if days == 0:  # open on both sides yet counted from the old snapshot: less than a day
+        return "오늘 발생" if state == FindingState.NEW else "1일 미만"
+    return f"{days}일째"
 
 
 def diff_view(diff: SnapshotDiff) -> DiffView:
