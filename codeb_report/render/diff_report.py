@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jinja2
 
+from codeb_report import __version__
 from codeb_report.history.diff import SnapshotDiff
 from codeb_report.history.summary import summary_lines
 from codeb_report.render import escape
@@ -16,17 +17,7 @@ from codeb_report.render.diff_view import DiffView, diff_view
 DIFF_FORMATS = ("md", "html", "pdf", "json")
 _PACKAGE = Path(__file__).resolve().parent.parent
 
-_CSS = """
-@page { size: A4; margin: 16mm 14mm; }
-body { font-family: "NanumGothic", "Noto Sans CJK KR", sans-serif; font-size: 10pt;
-       line-height: 1.45; color: #222; }
-h1 { font-size: 17pt; border-bottom: 2px solid #333; padding-bottom: 4px; }
-h2 { font-size: 13pt; margin-top: 16px; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
-th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top; }
-th { background: #eef1f5; }
-code { font-family: "NanumGothicCoding", monospace; }
-"""
+TITLE = "CodeB 서버 변경 사항 리포트"
 
 
 @cache
@@ -54,13 +45,26 @@ def diff_markdown(view: DiffView) -> str:
 
 
 def diff_html(view: DiffView, body: str | None = None) -> str:
+    """The page of the report (report.html.j2 with report.css): the same running header,
+    date and page numbers in print, so the two documents look alike."""
+    from markupsafe import Markup
+
     from codeb_report.render.html import markdown_to_html
+    from codeb_report.render.templates import html_env, templates_dir
 
     body = markdown_to_html(diff_markdown(view)) if body is None else body
+    css = (templates_dir() / "report.css").read_text(encoding="utf-8")
     return (
-        '<!DOCTYPE html>\n<html lang="ko"><head><meta charset="utf-8">'
-        f"<title>CodeB 서버 변경 사항 리포트</title><style>{_CSS}</style></head>"
-        f"<body>\n{body}\n</body></html>\n"
+        html_env()
+        .get_template("report.html.j2")
+        .render(
+            title=TITLE,
+            date=view.new_label.split(" ")[0],
+            version=__version__,
+            css=Markup(css),
+            body=Markup(body),
+            charts=Markup(""),
+        )
     )
 
 
