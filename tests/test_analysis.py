@@ -82,7 +82,7 @@ def test_states_uptime_and_gaps_per_server() -> None:
     assert n1.service_states["codeb-watchdog.service"].label == "✅ Active"
     assert n1.skipped == ["podman: podman not installed"]
     assert (n2.state.label, n2.uptime, n2.resources) == (
-        "❌ 연결 실패: connection refused",
+        "❌ 연결 실패: 연결 거부",
         None,
         [],
     )

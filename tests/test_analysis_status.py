@@ -173,4 +173,4 @@ def test_server_state() -> None:
     assert server_state(server()).label == "✅ Active"
     down = Server(name="n9", host="h", role="App", reachable=False, error="timed out")
     state = server_state(down)
-    assert state.level == Level.CRIT and state.label == "❌ 연결 실패: timed out"
+    assert state.level == Level.CRIT and state.label == "❌ 연결 실패: 시간 초과 (응답 없음)"

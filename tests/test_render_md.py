@@ -9,6 +9,7 @@ import markdown
 import pytest
 from test_render_sample import HOSTILE, analysis_of, app_server, fleet, hostile_fleet
 
+from codeb_report.analysis import analyse
 from codeb_report.render.base import Report
 from codeb_report.render.escape import code, md
 
@@ -119,7 +120,8 @@ def test_unreachable_server_shows_the_cross_and_the_reason() -> None:
     text = render(snapshot, analysis_of(snapshot))
     assert "| **n5** | n5.example.test | - | Spare | ❌ 연결 실패 | - |" in text
     section = text.split("### n5 - Spare (n5.example.test)")[1].split("---")[0]
-    assert "**상태**: ❌ 연결 실패 (connection refused)" in section
+    assert "**상태**: ❌ 연결 실패\n" in section
+    assert "**원인**: `connection refused`" in section
     assert "리소스 현황" not in section
 
 
@@ -140,7 +142,54 @@ def test_failed_probe_gives_its_error() -> None:
     )
     text = render(snapshot, analysis_of(snapshot))
     services = text.split("#### 시스템 서비스")[1].split("####")[0]
-    assert "- ❌ services 수집 실패: timed out after 10 s" in services
+    assert "- ❌ 시스템 서비스 수집 실패: 시간 초과 (10초)\n" in services
+
+
+def test_probe_reasons_are_korean_with_the_original_beside_them() -> None:
+    from codeb_report.snapshot import ProbeOutcome, ProbeStatus
+
+    daemon = (
+        "exit 1: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+        "Is the docker daemon running?"
+    )
+    snapshot = fleet()
+    snapshot.servers[0].probes += [
+        ProbeOutcome(probe="docker", status=ProbeStatus.FAILED, reason=daemon),
+        ProbeOutcome(
+            probe="services",
+            status=ProbeStatus.SKIPPED,
+            reason="systemd is not the init system (PID 1)",
+        ),
+        ProbeOutcome(probe="ports", status=ProbeStatus.FAILED, reason="exit 7: odd thing"),
+    ]
+    text = render(snapshot, analysis_of(snapshot))
+    n1 = text.split("### n1 - ")[1].split("### n2 - ")[0]
+    assert f"- ❌ Docker 컨테이너 수집 실패: Docker 데몬 미실행 (`{daemon}`)\n" in n1
+    assert "- 시스템 서비스 수집하지 않음: systemd 미사용 (PID 1 아님)\n" in n1
+    assert "- ❌ 포트 수집 실패: `exit 7: odd thing`\n" in n1  # no Korean words: as collected
+    assert "services 수집" not in text and "not the init system" not in text
+
+
+def test_long_connection_error_stays_out_of_the_summary_table() -> None:
+    from codeb_report.snapshot import Server
+
+    error = (
+        "호스트 키 미확인: [10.9.9.9]:2222 is not in known_hosts (ssh-ed25519 "
+        "SHA256:Xy9+abc/DEF0123456789ghijklmnopqrstuvwxyzABCD); if that is the server's key, "
+        "rerun with --accept-new to record it in /root/.ssh/known_hosts, or add it with: "
+        "ssh-keyscan -p 2222 10.9.9.9 >> /root/.ssh/known_hosts"
+    )
+    down = Server(name="n9", host="10.9.9.9", role="App", reachable=False, error=error)
+    snapshot = fleet().model_copy(update={"servers": [down]})
+    text = render(snapshot, analyse(snapshot))
+    row = next(line for line in text.splitlines() if line.startswith("| **n9**"))
+    assert row.endswith(
+        "| ❌ 연결 실패: 호스트 키 미확인 "
+        "(SHA256:Xy9+abc/DEF0123456789ghijklmnopqrstuvwxyzABCD) | - |"
+    )
+    assert "ssh-keyscan" not in row and "known\\_hosts" not in row
+    section = text.split("### n9 - App (10.9.9.9)")[1]
+    assert "ssh-keyscan -p 2222 10.9.9.9" in section  # the fix, in section 2
 
 
 def test_findings_fill_their_priority_tables() -> None:
@@ -226,7 +275,7 @@ def test_backup_folder_that_cannot_be_read_says_so() -> None:
     )
     snapshot = fleet().model_copy(update={"servers": [server]})
     text = render(snapshot, analysis_of(snapshot))
-    assert "| `/srv/b` | ⚠️ 확인 불가: permission denied | - | - | - |" in text
+    assert "| `/srv/b` | ⚠️ 확인 불가: 권한 없음 | - | - | - |" in text
 
 
 def test_other_runtime_missing_is_no_news_when_containers_were_found() -> None:
@@ -264,4 +313,8 @@ def test_database_details_follow_their_table() -> None:
     assert "| **PostgreSQL** | - | ✅ Running (Host) |" in text
     assert "| **Redis** | r | ❌ Stopped (Docker) |" in text
     assert "- **PostgreSQL** 15.4: 데이터베이스 2개 (app\\|x 1.5GB, cms 8MB), 연결 12/100\n" in text
-    assert "- **Redis**: 메모리 사용 1MB — ⚠️ boom\n" in text
+    assert "- **Redis**: 메모리 사용 1MB — ⚠️ `boom`\n" in text  # no Korean words: as collected
+    redis = redis.model_copy(update={"error": "AUTH required; no password configured"})
+    server = app_server("n3", redis=redis)
+    text = render(fleet().model_copy(update={"servers": [server]}), analysis_of(snapshot))
+    assert "- **Redis**: 메모리 사용 1MB — ⚠️ Redis 인증 필요 — 비밀번호 미설정\n" in text

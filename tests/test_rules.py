@@ -79,10 +79,16 @@ def test_unreachable_server() -> None:
         "❌",
         "서버 연결 실패",
         "n2",
-        "`connect timed out after 10s`",
+        "시간 초과 (응답 없음)",
         "서버 상태 및 SSH 접속 확인",
     )
     assert run("server.unreachable", fleet(server("n1"))) == []
+
+
+def test_unreachable_server_without_korean_words_shows_the_error() -> None:
+    down = Server(name="n2", host="h", role="App", reachable=False, error="h: EOFError: odd")
+    [f] = run("server.unreachable", fleet(down))
+    assert plain(f.description) == "`h: EOFError: odd`"
 
 
 @pytest.mark.parametrize(
@@ -113,9 +119,27 @@ def test_failed_probe_is_reported_and_skipped_one_is_not() -> None:
         None,
         "수집 실패",
         "n1",
-        "`docker`: `permission denied`",
+        "Docker 컨테이너: 권한 없음",
         "수집 명령과 권한 확인",
     )
+
+
+def test_docker_daemon_down_is_said_in_korean() -> None:
+    reason = (
+        "exit 1: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+        "Is the docker daemon running?"
+    )
+    s = server(probes=[ProbeOutcome(probe="docker", status=ProbeStatus.FAILED, reason=reason)])
+    [f] = run("probe.failed", fleet(s))
+    assert row(f) == (
+        "Medium",
+        None,
+        "수집 실패",
+        "n1",
+        "Docker 컨테이너: Docker 데몬 미실행",
+        "Docker 데몬 실행 여부 확인",
+    )
+    assert f.step == "Docker 데몬 실행 여부 확인"
 
 
 # disk.high / memory.high / swap.high / load.high ------------------------------------------
@@ -445,8 +469,12 @@ def test_database_down() -> None:
     s = server("n3", postgresql=pg, redis=rd)
     [p] = run("postgres.down", fleet(s))
     [r] = run("redis.down", fleet(s))
-    assert row(p)[:5] == ("High", "❌", "PostgreSQL 중단", "n3", "`codeb-postgres`: `no response`")
-    assert plain(r.description) == "호스트: `Could not connect to Redis at 127.0.0.1:6379`"
+    assert row(p)[:5] == ("High", "❌", "PostgreSQL 중단", "n3", "`codeb-postgres`: 응답 없음")
+    assert plain(r.description) == "호스트: 연결 거부"
+    pg = pg.model_copy(update={"error": "server closed the connection unexpectedly"})
+    [p] = run("postgres.down", fleet(server("n3", postgresql=pg)))
+    # No Korean words for it: the error itself, as collected.
+    assert plain(p.description) == "`codeb-postgres`: `server closed the connection unexpectedly`"
     assert run("postgres.db_list_unavailable", fleet(s)) == []  # down says it already
 
 

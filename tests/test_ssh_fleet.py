@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from servers.sshd import Sshd, SshdFactory, keygen
 
+from codeb_report.analysis.reasons import connection_reason
 from codeb_report.collect.fleet import collect_fleet, collection_exit
 from codeb_report.collect.local import collect_local
 from codeb_report.config import load_config
@@ -316,9 +317,11 @@ def test_the_report_of_the_test_fleet(fleet: Fleet) -> None:
     high = report.split(" High Priority")[1].split(" Medium Priority")[0]
     failed_rows = [line for line in high.splitlines() if "서버 연결 실패" in line]
     assert sorted(line.split("|")[2].strip() for line in failed_rows) == sorted(FAILING)
-    for name in FAILING:  # each reason reaches the report's High table, as collected
+    for name in FAILING:  # High table: the reason in short Korean; section 2: as collected
         row = next(line for line in failed_rows if f"| {name} |" in line)
-        assert f"`{snapshot.server(name).error}`" in row
+        assert f"| {connection_reason(snapshot.server(name).error).short} |" in row
+        details = report.split(f"### {name} - ")[1].split("\n---")[0]
+        assert f"**원인**: `{snapshot.server(name).error}`" in details
     assert report.count("#### 리소스 현황") >= len(GOOD)
     gate = str(fleet.servers["gate"].port)
     described = [line for line in report.splitlines() if line.startswith(f"| {gate} |")]

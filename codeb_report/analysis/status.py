@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from codeb_report import units
 from codeb_report.analysis.model import Level, Resource, Status
+from codeb_report.analysis.reasons import connection_reason
 from codeb_report.analysis.thresholds import LoadBands, SwapBands, Thresholds, UsageBands
 from codeb_report.snapshot import Container, Filesystem, Server, Service
 
@@ -85,9 +86,10 @@ def service_status(service: Service) -> Status:
 
 
 def server_state(server: Server) -> Status:
+    """Table 1's 상태 cell: a short Korean reason only; section 2 shows the original."""
     if server.reachable:
         return ok("Active")
-    reason = f": {server.error}" if server.error else ""
+    reason = f": {connection_reason(server.error).short}" if server.error else ""
     return crit(f"연결 실패{reason}")
 
 

@@ -20,6 +20,7 @@ from codeb_report.analysis.model import (
     ServerAnalysis,
     Status,
 )
+from codeb_report.analysis.reasons import Reason, connection_reason, probe_label, probe_reason
 from codeb_report.analysis.status import container_status, server_state, service_status
 from codeb_report.snapshot import (
     BackupDir,
@@ -141,7 +142,7 @@ class DatabaseRow:
     databases: list[str] | None  # "name size", when they could be listed
     connections: str | None  # "12/100"
     memory: str | None
-    error: str | None
+    error: Reason | None
 
     @property
     def has_details(self) -> bool:
@@ -158,7 +159,7 @@ class BackupRow:
     total_size: str
     newest_file: str | None
     newest_age: str | None
-    error: str | None
+    error: Reason | None
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,9 @@ class Gap:
     """A probe that was skipped or failed, said where its rows would have been."""
 
     probe: str
+    label: str  # what the reader calls it: 시스템 서비스, not services
     failed: bool
-    reason: str | None
+    reason: Reason | None
     missing_tool: str | None  # "docker" when the reason is "docker not installed"
 
 
@@ -177,6 +179,7 @@ class ServerView:
     analysis: ServerAnalysis
     hostname: str
     location: str  # address, or host when no address is known
+    failure: Reason | None = None  # why an unreachable server was not collected
     containers: list[ContainerRow] = field(default_factory=list)
     stopped: list[ContainerRow] = field(default_factory=list)
     missing_containers: list[str] = field(default_factory=list)  # watched, but not there
@@ -234,6 +237,7 @@ def _server(
     hostname = server.system.hostname if server.system else server.host
     view = ServerView(server, judged, hostname, server.address or server.host)
     if not server.reachable:
+        view.failure = connection_reason(server.error) if server.error else None
         return view
     rows = [_container(c, judged, at) for c in server.containers]
     view.containers = [r for r, c in zip(rows, server.containers, strict=True) if _running(c)]
@@ -316,7 +320,8 @@ def _watched_unit(
     else:
         level = Level.CRIT if w.state == "failed" else Level.WARN
         status = Status(level=level, word=(w.state or "unknown").capitalize())
-    description = _unit_description(unit, w.description or w.error, options)
+    error = probe_reason(w.error)
+    description = _unit_description(unit, w.description or (error and error.short), options)
     return ServiceRow(unit.removesuffix(".service"), status, description)
 
 
@@ -377,7 +382,7 @@ def _databases(server: Server) -> list[DatabaseRow]:
                 if pg.connections is not None and pg.max_connections is not None
                 else None,
                 memory=None,
-                error=pg.error,
+                error=probe_reason(pg.error),
             )
         )
     if (rd := server.redis) is not None:
@@ -392,7 +397,7 @@ def _databases(server: Server) -> list[DatabaseRow]:
                 databases=None,
                 connections=None,
                 memory=units.size_fine(rd.memory_used) if rd.memory_used is not None else None,
-                error=rd.error,
+                error=probe_reason(rd.error),
             )
         )
     return rows
@@ -418,7 +423,7 @@ def _backup(b: BackupDir, at: datetime) -> BackupRow:
         total_size=units.size(b.total_size),
         newest_file=b.newest_file,
         newest_age=_since(b.newest_mtime, at),
-        error=b.error,
+        error=probe_reason(b.error),
     )
 
 
@@ -441,7 +446,13 @@ def _gaps(outcomes: list[ProbeOutcome]) -> dict[str, list[Gap]]:
             "other",
         )
         gaps.setdefault(section, []).append(
-            Gap(o.probe, o.status == ProbeStatus.FAILED, o.reason, _missing_tool(o.reason))
+            Gap(
+                o.probe,
+                probe_label(o.probe),
+                o.status == ProbeStatus.FAILED,
+                probe_reason(o.reason),
+                _missing_tool(o.reason),
+            )
         )
     return gaps
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from codeb_report import units
 from codeb_report.analysis.model import Level, Priority, code, text
+from codeb_report.analysis.reasons import probe_reason
 from codeb_report.analysis.rules.base import Hit, reachable, rule
 from codeb_report.analysis.status import share
 from codeb_report.analysis.thresholds import Thresholds
@@ -14,8 +15,8 @@ from codeb_report.snapshot import Snapshot
 
 def _where(container: str | None, error: str | None) -> list:
     parts = text(code(container)) if container else text("호스트")
-    if error:
-        parts += text(": ", code(error))
+    if reason := probe_reason(error):
+        parts += text(": ") + reason.spans(detail=False)
     return parts
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from codeb_report import units
-from codeb_report.analysis.model import Level, Priority, code, text
+from codeb_report.analysis.model import Level, Priority, text
+from codeb_report.analysis.reasons import connection_reason, probe_label, probe_reason
 from codeb_report.analysis.rules.base import Hit, reachable, rule
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import ProbeStatus, Snapshot
@@ -20,7 +21,7 @@ def unreachable(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
             priority=Priority.HIGH,
             server=server.name,
             title="서버 연결 실패",
-            description=text(code(server.error or "원인 불명")),
+            description=connection_reason(server.error).spans(detail=False),
             action="서버 상태 및 SSH 접속 확인",
             level=Level.CRIT,
             step="서버 상태 및 SSH 접속 확인",
@@ -54,14 +55,18 @@ def probe_failed(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
         for outcome in server.probes:
             if outcome.status != ProbeStatus.FAILED:
                 continue
-            description = text(code(outcome.probe))
-            if outcome.reason:
-                description += text(": ", code(outcome.reason))
+            label = probe_label(outcome.probe)
+            reason = probe_reason(outcome.reason)
+            daemon_down = reason is not None and reason.short == "Docker 데몬 미실행"
             yield Hit(
                 priority=Priority.MEDIUM,
                 server=server.name,
                 title="수집 실패",
-                description=description,
-                action="수집 명령과 권한 확인",
-                step=f"{outcome.probe} 수집 실패 원인 확인",
+                description=text(f"{label}: ") + reason.spans(detail=False)
+                if reason
+                else text(label),
+                action="Docker 데몬 실행 여부 확인" if daemon_down else "수집 명령과 권한 확인",
+                step="Docker 데몬 실행 여부 확인"
+                if daemon_down
+                else f"{label} 수집 실패 원인 확인",
             )

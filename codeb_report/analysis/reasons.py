@@ -1,0 +1,192 @@
+"""Korean words for the English reasons the collector records.
+
+The snapshot keeps what the collector saw, in English ("systemd is not the init system
+(PID 1)", "root@host:22: connection refused"): those are facts other tools and later
+comparisons read. The report's reader gets a short Korean reason instead, and the
+original where it adds something (a fingerprint, a file, a command to run) as ``detail``.
+
+    probe_reason("timed out after 20 s")          -> Reason("시간 초과 (20초)")
+    connection_reason("root@h:22: connection refused")
+        -> Reason("연결 거부", detail="root@h:22: connection refused")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from codeb_report.analysis.model import Text, code, text
+
+
+@dataclass(frozen=True)
+class Reason:
+    """``short`` is Korean and short enough for a table cell; ``detail`` is the English
+    original, kept for the reader who has to act on it (None when it adds nothing)."""
+
+    short: str
+    detail: str | None = None
+    known: bool = True  # False: no Korean words for it, ``short`` is only a category
+
+    def spans(self, detail: bool = True) -> Text:
+        """``시간 초과 (20초)``, with `` (`original`)`` when asked for and there is one.
+        A reason without Korean words always shows its original: it is all there is."""
+        if self.detail and not self.known:
+            return text(code(self.detail))
+        if detail and self.detail:
+            return text(f"{self.short} (", code(self.detail), ")")
+        return text(self.short)
+
+
+# What each probe collects, as the report's reader calls it.
+PROBE_LABELS = {
+    "system": "시스템 정보",
+    "memory": "메모리",
+    "filesystems": "디스크",
+    "docker": "Docker 컨테이너",
+    "podman": "Podman 컨테이너",
+    "services": "시스템 서비스",
+    "ports": "포트",
+    "centrifugo.unit": "Centrifugo 서비스",
+    "centrifugo.config": "Centrifugo 설정",
+    "centrifugo.version": "Centrifugo 버전",
+    "centrifugo.health": "Centrifugo 상태 확인",
+    "postgresql": "PostgreSQL",
+    "redis": "Redis",
+    "backups": "백업 디렉토리",
+    "watched.containers": "감시 대상 컨테이너",
+    "watched.units": "감시 대상 서비스",
+}
+
+
+def probe_label(name: str) -> str:
+    """``services`` -> ``시스템 서비스``; an unknown probe keeps its own name."""
+    if name in PROBE_LABELS:
+        return PROBE_LABELS[name]
+    family = name.split(".")[0]
+    return PROBE_LABELS.get(family, name)
+
+
+Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
+
+
+def _fixed(word: str) -> Callable[[re.Match[str]], str]:
+    return lambda _: word
+
+
+def _seconds(m: re.Match[str]) -> str:
+    return f"시간 초과 ({m.group('s').removesuffix('.0')}초)"
+
+
+# Probe reasons and the error lines of databases, backups and watched units, as the
+# probes write them (codeb_report/probes) or the tools print them. First match wins.
+PROBE_RULES: list[Rule] = [
+    (re.compile(r"^timed out after (?P<s>[\d.]+) ?s\b"), _seconds),
+    (re.compile(r"^timed out\b"), _fixed("시간 초과")),
+    (re.compile(r"^no output\b"), _fixed("출력 없음")),
+    (re.compile(r"^(?P<tool>[\w.-]+) not installed$"), lambda m: f"{m['tool']} 미설치"),
+    (re.compile(r"systemd is not the init system"), _fixed("systemd 미사용 (PID 1 아님)")),
+    (re.compile(r"^docker is podman"), _fixed("docker 명령이 Podman (Podman으로 수집)")),
+    (re.compile(r"Cannot connect to the Docker daemon", re.I), _fixed("Docker 데몬 미실행")),
+    (re.compile(r"podman.*(cannot|unable to) connect", re.I), _fixed("Podman 연결 실패")),
+    (
+        re.compile(r"AUTH required; no password configured"),
+        _fixed("Redis 인증 필요 — 비밀번호 미설정"),
+    ),
+    (re.compile(r"^(NOAUTH|WRONGPASS)\b"), _fixed("Redis 인증 실패")),
+    (
+        re.compile(r"^password_env: environment variable (?P<v>\S+) is not set"),
+        lambda m: f"비밀번호 환경변수 {m['v']} 미설정",
+    ),
+    (re.compile(r"^password_file: .*: empty$"), _fixed("비밀번호 파일이 비어 있음")),
+    (re.compile(r"^password_file: "), _fixed("비밀번호 파일 읽기 실패")),
+    (re.compile(r"a password must be a single line"), _fixed("비밀번호는 한 줄이어야 함")),
+    (re.compile(r'role "(?P<r>[^"]+)" does not exist'), lambda m: f"DB 역할 없음 ({m['r']})"),
+    (
+        re.compile(r'database "(?P<d>[^"]+)" does not exist'),
+        lambda m: f"데이터베이스 없음 ({m['d']})",
+    ),
+    (re.compile(r"password authentication failed|no password supplied"), _fixed("DB 인증 실패")),
+    (re.compile(r"the database system is starting up"), _fixed("DB 시작 중")),
+    (re.compile(r"Could not connect to Redis|Connection refused", re.I), _fixed("연결 거부")),
+    (re.compile(r"No such file or directory"), _fixed("파일 또는 소켓 없음")),
+    (re.compile(r"permission denied", re.I), _fixed("권한 없음")),
+    (re.compile(r"command not found"), _fixed("명령 없음")),
+    (re.compile(r"^unreadable output\b"), _fixed("출력 해석 실패")),
+    (re.compile(r"^no (answer|response)$"), _fixed("응답 없음")),
+]
+
+# Reasons the Korean says completely: showing the English beside it adds nothing.
+SAID_IN_FULL = re.compile(
+    r"^(timed out after [\d.]+ ?s|[\w.-]+ not installed|systemd is not the init system.*"
+    r"|docker is podman.*|AUTH required; no password configured"
+    r"|password_env: environment variable \S+ is not set|no output|no answer|no response)$"
+)
+
+_EXIT = re.compile(r"^exit (?P<code>-?\d+): (?P<rest>.*)$", re.S)
+
+
+def probe_reason(reason: str | None) -> Reason | None:
+    """A probe's skip or failure reason (or a database's error line) for the reader."""
+    if not reason:
+        return None
+    reason = reason.strip()
+    inner = reason
+    exit_code = None
+    if m := _EXIT.match(reason):
+        exit_code, inner = m["code"], m["rest"]
+    for pattern, word in PROBE_RULES:
+        if m := pattern.search(inner):
+            return Reason(word(m), None if SAID_IN_FULL.match(reason) else reason)
+    if exit_code is not None:
+        return Reason(f"명령 실패 (종료 코드 {exit_code})", reason, known=False)
+    return Reason("오류", reason, known=False)
+
+
+# Server errors as codeb_report/collect (ssh.py _describe, fleet.py) writes them: some start
+# with a Korean category, plain network errors are "user@host:port: <strerror>".
+CONNECTION_RULES: list[Rule] = [
+    (
+        re.compile(r"^호스트 키 미확인: .*?\((?:\S+ )?(?P<fp>SHA256:[A-Za-z0-9+/=]+)\)"),
+        lambda m: f"호스트 키 미확인 ({m['fp']})",
+    ),
+    (re.compile(r"^호스트 키 미확인"), _fixed("호스트 키 미확인")),
+    (re.compile(r"^호스트 키 폐기됨"), _fixed("호스트 키 폐기됨")),
+    (re.compile(r"^호스트 키 불일치"), _fixed("호스트 키 불일치")),
+    (re.compile(r"^인증 실패"), _fixed("인증 실패")),
+    (
+        re.compile(r"^시간 초과: collection did not finish within (?P<s>[\d.]+) s"),
+        lambda m: f"시간 초과 (수집 {m['s'].removesuffix('.0')}초 초과)",
+    ),
+    (re.compile(r"^시간 초과"), _fixed("시간 초과 (응답 없음)")),
+    (re.compile(r"^설정 오류"), _fixed("SSH 설정 오류")),
+    (re.compile(r"^수집 실패: .*sudo", re.I), _fixed("sudo 실행 불가 (비밀번호 필요)")),
+    (re.compile(r"^수집 실패: [A-Z]\w*(Error|Exception): "), _fixed("수집 중 오류")),
+    (re.compile(r"^수집 실패: "), _fixed("수집 스크립트 실행 안 됨")),
+    (re.compile(r"unknown host"), _fixed("호스트 이름 확인 실패")),
+    (re.compile(r"connection refused", re.I), _fixed("연결 거부")),
+    (re.compile(r"no route to host", re.I), _fixed("호스트 경로 없음")),
+    (re.compile(r"network is unreachable", re.I), _fixed("네트워크 도달 불가")),
+    (re.compile(r"connection reset", re.I), _fixed("연결 끊김")),
+    (re.compile(r"timed out", re.I), _fixed("시간 초과 (응답 없음)")),
+]
+
+_ATTEMPTS = re.compile(r" \(after (?P<n>\d+) attempts\)$")
+
+
+def connection_reason(error: str | None) -> Reason:
+    """Why a server could not be collected; the full original always stays as detail,
+    since it names the address and, for host keys, the command that fixes it."""
+    if not error:
+        return Reason("원인 불명")
+    error = error.strip()
+    attempts = _ATTEMPTS.search(error)
+    for pattern, word in CONNECTION_RULES:
+        if m := pattern.search(error):
+            short = word(m)
+            break
+    else:
+        return Reason("연결 오류", error, known=False)
+    if attempts:
+        short += f", {attempts['n']}회 시도"
+    return Reason(short, error)
