@@ -237,3 +237,15 @@ def test_html_carries_the_same_facts(tmp_path: Path) -> None:
     facts += [note for notes in NOTES.values() for note in notes] + ASSESSMENT
     missing = [f for f in facts if not has(f)]
     assert missing == []
+
+
+def test_section_2_headings_are_the_references(report: str) -> None:
+    """As the reference writes them, though its summary table (and the example's roles)
+    say Streaming, Storage (DB) and Backup."""
+    headings = re.findall(r"^### (n\d - .+)$", section(report, "서버별 상세 분석"), re.M)
+    assert headings == [
+        "n1 - App Server (158.247.203.55)",
+        "n2 - Streaming Server (141.164.42.213)",
+        "n3 - Storage Server (64.176.226.119)",
+        "n4 - Backup Server (141.164.37.63)",
+    ]

@@ -119,7 +119,7 @@ def test_unreachable_server_shows_the_cross_and_the_reason() -> None:
     snapshot = fleet()
     text = render(snapshot, analysis_of(snapshot))
     assert "| **n5** | n5.example.test | - | Spare | ❌ 연결 실패 | - |" in text
-    section = text.split("### n5 - Spare (n5.example.test)")[1].split("---")[0]
+    section = text.split("### n5 - Spare Server (n5.example.test)")[1].split("---")[0]
     assert "**상태**: ❌ 연결 실패\n" in section
     assert "**원인**: `connection refused`" in section
     assert "리소스 현황" not in section
@@ -188,7 +188,7 @@ def test_long_connection_error_stays_out_of_the_summary_table() -> None:
         "(SHA256:Xy9+abc/DEF0123456789ghijklmnopqrstuvwxyzABCD) | - |"
     )
     assert "ssh-keyscan" not in row and "known\\_hosts" not in row
-    section = text.split("### n9 - App (10.9.9.9)")[1]
+    section = text.split("### n9 - App Server (10.9.9.9)")[1]
     assert "ssh-keyscan -p 2222 10.9.9.9" in section  # the fix, in section 2
 
 
@@ -318,3 +318,22 @@ def test_database_details_follow_their_table() -> None:
     server = app_server("n3", redis=redis)
     text = render(fleet().model_copy(update={"servers": [server]}), analysis_of(snapshot))
     assert "- **Redis**: 메모리 사용 1MB — ⚠️ Redis 인증 필요 — 비밀번호 미설정\n" in text
+
+
+@pytest.mark.parametrize(
+    ("role", "heading"),
+    [
+        ("App Server", "App Server"),
+        ("Streaming", "Streaming Server"),
+        ("Storage (DB)", "Storage Server"),
+        ("Backup", "Backup Server"),
+        ("web server", "web server"),
+        ("(DB)", "(DB) Server"),
+        ("백업", "백업 서버"),
+        ("스토리지 서버 (DB)", "스토리지 서버"),
+    ],
+)
+def test_section_2_heading_names_the_role_as_a_server(role: str, heading: str) -> None:
+    from codeb_report.render.view import heading as heading_of
+
+    assert heading_of(role) == heading

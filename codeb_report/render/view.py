@@ -6,6 +6,7 @@ container, how long a container has been up) happens here, once for every format
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -179,6 +180,7 @@ class ServerView:
     analysis: ServerAnalysis
     hostname: str
     location: str  # address, or host when no address is known
+    heading: str  # the role as section 2's heading says it: "Storage Server"
     failure: Reason | None = None  # why an unreachable server was not collected
     containers: list[ContainerRow] = field(default_factory=list)
     stopped: list[ContainerRow] = field(default_factory=list)
@@ -226,6 +228,18 @@ def build(
     )
 
 
+def heading(role: str) -> str:
+    """Section 2 names a server by its role as a noun: "Storage (DB)" -> "Storage Server",
+    "Streaming" -> "Streaming Server", "App Server" stays; Korean roles get 서버."""
+    base = re.sub(r"\s*\([^)]*\)\s*$", "", role).strip() or role.strip()
+    if not base:
+        return "서버"
+    korean = any("\uac00" <= ch <= "\ud7a3" for ch in base)
+    if korean:
+        return base if base.endswith("서버") else f"{base} 서버"
+    return base if base.lower().endswith("server") else f"{base} Server"
+
+
 def _unjudged(server: Server) -> ServerAnalysis:
     """A server the analysis left out still gets its row; its state comes from the snapshot."""
     return ServerAnalysis(name=server.name, state=server_state(server))
@@ -235,7 +249,7 @@ def _server(
     server: Server, judged: ServerAnalysis, at: datetime, options: RenderOptions
 ) -> ServerView:
     hostname = server.system.hostname if server.system else server.host
-    view = ServerView(server, judged, hostname, server.address or server.host)
+    view = ServerView(server, judged, hostname, server.address or server.host, heading(server.role))
     if not server.reachable:
         view.failure = connection_reason(server.error) if server.error else None
         return view
