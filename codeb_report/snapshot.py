@@ -12,14 +12,29 @@ from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from codeb_report.atomic import write_text_atomic
 from codeb_report.errors import OutputError, SnapshotError
 
 SCHEMA_VERSION = 1
+
+# Impossible values are refused on load, so that a hand-edited or corrupted snapshot is
+# named instead of turning into a report with negative disks or a 0-CPU server.
+Count = Annotated[int, Field(ge=0)]
+Bytes = Annotated[int, Field(ge=0)]
+PortNumber = Annotated[int, Field(ge=0, le=65535)]
+LoadAverage = Annotated[float, Field(ge=0)]
 
 
 class Model(BaseModel):
@@ -42,42 +57,56 @@ class ProbeOutcome(Model):
     reason: str | None = None
 
 
+def _within_total(value: int, info: ValidationInfo) -> int:
+    """A part of ``total`` (used, available, free) cannot be larger than it."""
+    total = info.data.get("total")
+    if total is not None and value > total:
+        raise ValueError(f"{value} is larger than total ({total})")
+    return value
+
+
 class SystemInfo(Model):
     hostname: str
     os: str | None = None
     kernel: str | None = None
-    uptime_seconds: int | None = None
-    cpu_count: int | None = None
-    load: tuple[float, float, float] | None = None
+    uptime_seconds: Count | None = None
+    cpu_count: Annotated[int, Field(ge=1)] | None = None
+    load: tuple[LoadAverage, LoadAverage, LoadAverage] | None = None
 
 
 class Memory(Model):
     """Bytes, as /proc/meminfo reports them (``used`` = total - available)."""
 
-    total: int
-    used: int
-    available: int
+    total: Bytes
+    used: Bytes
+    available: Bytes
+
+    _parts = field_validator("used", "available")(_within_total)
 
 
 class Swap(Model):
-    total: int
-    used: int
-    free: int
+    total: Bytes
+    used: Bytes
+    free: Bytes
+
+    _parts = field_validator("used", "free")(_within_total)
 
 
 class Filesystem(Model):
     mount: str
     device: str
     fstype: str | None = None
-    size: int
-    used: int
-    available: int
+    # Not checked against each other: reserved blocks make used + available < size, and
+    # some filesystems (network, FUSE) report figures that do not add up at all.
+    size: Bytes
+    used: Bytes
+    available: Bytes
 
 
 class PortMapping(Model):
     host_ip: str | None = None
-    host_port: int | None = None
-    container_port: int
+    host_port: PortNumber | None = None
+    container_port: PortNumber
     protocol: str = "tcp"
 
 
@@ -103,22 +132,22 @@ class Service(Model):
 
 class ListeningPort(Model):
     address: str
-    port: int
+    port: PortNumber
     protocol: str = "tcp"
     process: str | None = None
-    pid: int | None = None
+    pid: Count | None = None
 
 
 class Centrifugo(Model):
     version: str | None = None
     go_version: str | None = None
     engine: str | None = None
-    port: int | None = None
+    port: PortNumber | None = None
     unit: str | None = None
     active: str | None = None
     active_since: AwareDatetime | None = None
-    memory_bytes: int | None = None
-    cpu_seconds: float | None = None
+    memory_bytes: Bytes | None = None
+    cpu_seconds: Annotated[float, Field(ge=0)] | None = None
     health: str | None = None
     allowed_origins: list[str] | None = None
     endpoints: list[str] = Field(default_factory=list)
@@ -129,7 +158,7 @@ class Centrifugo(Model):
 
 class Database(Model):
     name: str
-    size: int
+    size: Bytes
 
 
 class PostgreSQL(Model):
@@ -138,8 +167,8 @@ class PostgreSQL(Model):
     container: str | None = None
     version: str | None = None
     databases: list[Database] | None = None
-    connections: int | None = None
-    max_connections: int | None = None
+    connections: Count | None = None
+    max_connections: Count | None = None
     error: str | None = None
 
 
@@ -150,18 +179,18 @@ class Redis(Model):
     version: str | None = None
     auth_required: bool | None = None
     authenticated: bool | None = None
-    memory_used: int | None = None
+    memory_used: Bytes | None = None
     error: str | None = None
 
 
 class BackupDir(Model):
     path: str
     exists: bool
-    files: int = 0
-    total_size: int = 0
+    files: Count = 0
+    total_size: Bytes = 0
     newest_file: str | None = None
     newest_mtime: AwareDatetime | None = None
-    max_age_hours: float | None = None
+    max_age_hours: Annotated[float, Field(ge=0)] | None = None
     error: str | None = None  # e.g. "permission denied": files and size then unknown
 
 
@@ -216,6 +245,17 @@ class Snapshot(Model):
     collected_at: AwareDatetime
     collector_version: str
     servers: list[Server] = Field(default_factory=list)
+
+    @field_validator("servers")
+    @classmethod
+    def _unique_names(cls, servers: list[Server]) -> list[Server]:
+        # Reports, diffs and trends find a server by its name: a second one would be hidden.
+        seen: set[str] = set()
+        for server in servers:
+            if server.name in seen:
+                raise ValueError(f"duplicate server name {server.name}")
+            seen.add(server.name)
+        return servers
 
     def server(self, name: str) -> Server | None:
         return next((s for s in self.servers if s.name == name), None)
@@ -301,7 +341,8 @@ def parse(text: str, source: str) -> Snapshot:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = _field_path(tuple(err["loc"]), data) or "(top level)"
-        raise SnapshotError(f"{source}: {field}: {err['msg']}") from None
+        message = err["msg"].removeprefix("Value error, ")
+        raise SnapshotError(f"{source}: {field}: {message}") from None
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:

@@ -160,6 +160,72 @@ def test_naive_time_is_rejected() -> None:
         parse(json.dumps(data), "s.json")
 
 
+def _set(data: dict, path: str, value: object) -> None:
+    """``_set(data, "servers.0.memory.total", -5)``: change one field of the JSON data."""
+    *parents, last = path.split(".")
+    node = data
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    node[int(last) if isinstance(node, list) else last] = value
+
+
+IMPOSSIBLE = [
+    ("servers.0.memory.total", -5, "servers[n1].memory.total: Input should be greater than or"),
+    ("servers.0.memory.used", 16_000_000_001, "servers[n1].memory.used: 16000000001 is larger"),
+    ("servers.0.memory.available", 17_000_000_000, "servers[n1].memory.available: 17000000000"),
+    ("servers.0.filesystems.0.size", -1, "servers[n1].filesystems[0].size: Input should be"),
+    ("servers.0.filesystems.1.used", -1, "servers[n1].filesystems[1].used: Input should be"),
+    ("servers.0.system.cpu_count", 0, "servers[n1].system.cpu_count: Input should be greater"),
+    ("servers.0.system.uptime_seconds", -1, "servers[n1].system.uptime_seconds: Input should"),
+    ("servers.0.system.load", [0.1, -0.2, 0.0], "servers[n1].system.load[1]: Input should be"),
+    ("servers.1.ports.0.port", 70000, "servers[n2].ports[0].port: Input should be less than"),
+    ("servers.1.ports.0.pid", -10, "servers[n2].ports[0].pid: Input should be greater than"),
+    (
+        "servers.1.containers.0.ports.0.host_port",
+        -1,
+        "servers[n2].containers[a-db].ports[0].host_port: Input should be greater",
+    ),
+    ("servers.1.name", "n1", "servers: duplicate server name n1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"), IMPOSSIBLE, ids=[p for p, _, _ in IMPOSSIBLE]
+)
+def test_impossible_values_are_named(path: str, value: object, message: str) -> None:
+    data = json.loads(dumps(_snapshot()))
+    _set(data, path, value)
+    with pytest.raises(SnapshotError) as err:
+        parse(json.dumps(data), "s.json")
+    text = err.value.format_message()
+    assert text.startswith(f"s.json: {message}")
+    assert "\n" not in text
+    assert err.value.exit_code == Exit.INPUT
+
+
+def test_filesystem_figures_that_do_not_add_up_still_load() -> None:
+    data = json.loads(dumps(_snapshot()))
+    # ext4 with 5 % reserved blocks: used + available < size, as df reports it.
+    _set(
+        data,
+        "servers.0.filesystems.0",
+        {"mount": "/", "device": "/dev/vda1", "size": 100, "used": 40, "available": 55},
+    )
+    assert parse(json.dumps(data), "s.json").server("n1").filesystems[0].available == 55
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ROOT / "examples" / "fleet-snapshot.json",
+        *sorted((ROOT / "tests" / "fixtures" / "snapshots").glob("*.json")),
+    ],
+    ids=lambda p: p.name,
+)
+def test_committed_snapshots_pass_the_constraints(path: Path) -> None:
+    assert load(path).servers
+
+
 def test_newer_schema_version_is_refused() -> None:
     data = json.loads(dumps(_snapshot()))
     data["schema_version"] = SCHEMA_VERSION + 1
