@@ -27,6 +27,7 @@ from codeb_report.collect.hostkeys import (
     host_label,
 )
 from codeb_report.collect.runner import CommandResult, CommandTimeout
+from codeb_report.collect.ssh_config import SYSTEM_SSH_CONFIG
 
 if TYPE_CHECKING:
     import paramiko
@@ -60,13 +61,17 @@ class ConnectError(Exception):
     """Connecting failed; the message starts with the Korean category the report shows."""
 
 
-def _ssh_config(path: Path) -> paramiko.SSHConfig | None:
+def _ssh_config(path: Path, system: Path | None) -> paramiko.SSHConfig | None:
+    """The user's file, then the system's, with Include followed (paramiko does not)."""
     import paramiko
 
-    if not path.is_file():
-        return None
+    from codeb_report.collect.ssh_config import SSHConfigError, config_text
+
     try:
-        return paramiko.SSHConfig.from_path(str(path))
+        text = config_text(path, system)
+        return paramiko.SSHConfig.from_text(text) if text is not None else None
+    except SSHConfigError as exc:
+        raise ConnectError(f"설정 오류: {exc}") from None
     except Exception as exc:  # a broken ~/.ssh/config should name itself, not crash
         raise ConnectError(f"설정 오류: {path}: {exc}") from None
 
@@ -94,11 +99,11 @@ class Resolver:
     win over it for ssh.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, system_config: Path | None = SYSTEM_SSH_CONFIG) -> None:
         from codeb_report.config import expand
 
         self.config = config
-        self.ssh_config = _ssh_config(expand(config.ssh.config_file))
+        self.ssh_config = _ssh_config(expand(config.ssh.config_file), system_config)
 
     def _lookup(self, alias: str) -> dict:
         return dict(self.ssh_config.lookup(alias)) if self.ssh_config else {"hostname": alias}

@@ -1,0 +1,117 @@
+"""ssh_config as OpenSSH reads it: the user's file, then the system's, Include followed.
+
+paramiko's SSHConfig knows neither ``Include`` nor the system file, so hosts kept in
+``~/.ssh/config.d/*`` would lose their HostName, User, Port, IdentityFile and ProxyJump.
+The files are therefore joined into one text first, which paramiko then parses:
+
+- ``Include`` takes globs (matches in sorted order, like glob(3)); a relative path is
+  under ``~/.ssh`` in the user's file and under ``/etc/ssh`` in the system's, as
+  ssh_config(5) says; a file that is missing or unreadable is skipped, as ssh does.
+- An ``Include`` inside a ``Host``/``Match`` block applies only where that block does:
+  ``Host`` lines of the included file become ``Match`` lines that also require the
+  enclosing block's hosts, and the enclosing block is reopened after the inclusion.
+- The system file comes after the user's, so the user's values win (first value wins).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shlex
+from pathlib import Path
+
+SYSTEM_SSH_CONFIG = Path("/etc/ssh/ssh_config")
+MAX_DEPTH = 16  # OpenSSH's READCONF_MAX_DEPTH
+_LINE = re.compile(r"(\w+)(?:\s*=\s*|\s+)(.+)")  # paramiko's SETTINGS_REGEX
+
+
+class SSHConfigError(Exception):
+    """The message names the file; the caller adds the Korean category."""
+
+
+def config_text(user: Path, system: Path | None = SYSTEM_SSH_CONFIG) -> str | None:
+    """The joined text of ``user`` and ``system`` with Includes expanded; None if neither."""
+    parts = []
+    for path, base in ((user, Path("~/.ssh").expanduser()), (system, Path("/etc/ssh"))):
+        if path is None or not path.is_file():
+            continue
+        if path == system and not os.access(path, os.R_OK):
+            continue  # ssh, too, goes on without an unreadable system file
+        parts.append("\n".join(_expand(path, base, None, 0)))
+    # Each file starts in the implicit "Host *" block, as a new file does for ssh.
+    return "\nHost *\n".join(parts) if parts else None
+
+
+def _read(path: Path) -> list[str] | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+
+
+def _expand(path: Path, base: Path, outer: str | None, depth: int) -> list[str]:
+    """The lines of ``path`` with Includes inlined.
+
+    ``outer``: the Match criteria of the block the Include sat in (None: top level).
+    """
+    lines = _read(path)
+    if lines is None:
+        if depth == 0:
+            raise SSHConfigError(f"{path}: cannot be read")
+        return []
+    out: list[str] = []
+    header = None if outer is None else f"Match {outer}"  # the block now open
+    criteria = outer
+    for number, raw in enumerate(lines, 1):
+        found = _LINE.match(raw.strip())
+        key = found.group(1).lower() if found else ""
+        if key == "include":
+            if depth + 1 > MAX_DEPTH:
+                raise SSHConfigError(f"{path}:{number}: too many nested Include directives")
+            for included in _matches(found.group(2), base, path, number):
+                out += _expand(included, base, criteria, depth + 1)
+                out.append(header or "Host *")  # back into the block the Include sat in
+            continue
+        if key in ("host", "match"):
+            criteria = _criteria(key, found.group(2), path, number)
+            if outer is not None:
+                criteria = _join(outer, criteria)
+                raw = f"Match {criteria}"
+            header = raw.strip()
+        out.append(raw)
+    return out
+
+
+def _matches(value: str, base: Path, path: Path, number: int) -> list[Path]:
+    try:
+        patterns = shlex.split(value)
+    except ValueError:
+        raise SSHConfigError(f"{path}:{number}: Include: unbalanced quotes") from None
+    found: list[Path] = []
+    for pattern in patterns:
+        full = Path(pattern).expanduser()
+        if not full.is_absolute():
+            full = base / full
+        found += [Path(p) for p in sorted(glob.glob(str(full)))]
+    return found
+
+
+def _criteria(key: str, value: str, path: Path, number: int) -> str:
+    """A Host or Match line as Match criteria: ``Host a b`` -> ``originalhost a,b``."""
+    if key == "match":
+        return value.strip()
+    try:
+        patterns = shlex.split(value)
+    except ValueError:
+        raise SSHConfigError(f"{path}:{number}: Host: unbalanced quotes") from None
+    return "originalhost " + ",".join(patterns)
+
+
+def _join(outer: str, inner: str) -> str:
+    """Both blocks must match; ``all`` adds nothing (and may not be combined)."""
+    if inner.strip().lower() == "all":
+        return outer
+    if outer.strip().lower() == "all":
+        return inner
+    return f"{outer} {inner}"
