@@ -93,6 +93,10 @@ def test_stability_groups_uptimes() -> None:
     assert bullets(snapshot)["안정성"] == "✅ 모든 4대 서버 정상 가동 (n1-n3: 80일, n4: 32일)"
 
 
+def test_stability_of_a_single_server_does_not_say_all() -> None:
+    assert bullets(fleet(server("local")))["안정성"] == "✅ 서버 1대 정상 가동 (local: 80일)"
+
+
 def test_stability_names_unreachable_servers() -> None:
     snapshot = fleet(server("n1"), _down("n2"), server("n3"))
     assert bullets(snapshot)["안정성"] == "❌ 1대 서버 연결 실패 (n2), 2대 정상 가동"
@@ -111,6 +115,8 @@ def test_resources_bullet_follows_the_figures() -> None:
     assert bullets(busy)["리소스"] == "✅ 모든 서버 임계치 이내"
     full = fleet(server("n1", disk_used=0.85), server("n2", mem_used=15 * GiB))
     assert bullets(full)["리소스"] == "❌ n2 메모리 94% 사용, n1 디스크 85% 사용 - 점검 필요"
+    loaded = fleet(server("local", cpus=2, load=(0.4, 6.92, 2.53)))
+    assert bullets(loaded)["리소스"] == "❌ local CPU 과부하 (Load 6.92) - 점검 필요"
 
 
 def test_services_bullet_names_the_main_services() -> None:

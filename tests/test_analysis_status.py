@@ -110,6 +110,17 @@ def test_disk_share_leaves_out_roots_reserve_like_df() -> None:
     ]
     disk = next(r for r in resources(s, DEFAULTS) if r.item == "Disk")
     assert disk.usage == "39GB 사용 (14%)"  # 39 / (39 + 246), not 39 / 300 (13%)
+    assert disk.value == "300GB"  # ext4's 5% reserve: the reference's figures as they are
+
+
+def test_disk_value_says_what_is_left_when_much_space_is_neither_used_nor_free() -> None:
+    s = server()
+    s.filesystems = [
+        Filesystem(mount="/", device="/dev/vda", size=251 * GiB, used=23 * GiB, available=78 * GiB)
+    ]
+    disk = next(r for r in resources(s, DEFAULTS) if r.item == "Disk")
+    # df's 23% is 23 / (23 + 78): with 여유 78GB beside 251GB the figures add up.
+    assert (disk.value, disk.usage) == ("251GB (여유 78GB)", "23GB 사용 (23%)")
 
 
 def test_thresholds_change_the_words() -> None:

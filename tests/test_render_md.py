@@ -108,7 +108,7 @@ def test_server_details_carry_the_figures_and_states() -> None:
     assert "| codeb-dashboard | 3100→3000 | ✅ Up | 25시간 |" in text
     assert "중지된 컨테이너: `old-job` (❌ Exited)" in text
     assert "| codeb-watchdog | ✅ Active | 워치독 모니터 |" in text
-    assert "| 3100 | 0.0.0.0, :: | docker-proxy | codeb-dashboard 컨테이너 |" in text
+    assert "| 3100 | 0.0.0.0, :: | docker-proxy | codeb-dashboard |" in text
     assert "| **상태** | ✅ Active (1일 18시간) |" in text
     assert "| **CPU 시간** | 3분 23초 |" in text
     assert "| **Redis** | codeb-redis | ✅ Running (Podman, Auth 필요) |" in text
@@ -337,3 +337,18 @@ def test_section_2_heading_names_the_role_as_a_server(role: str, heading: str) -
     from codeb_report.render.view import heading as heading_of
 
     assert heading_of(role) == heading
+
+
+def test_port_description_does_not_repeat_the_process() -> None:
+    from codeb_report.render.view import PortRow
+
+    def row(process: str | None, **kw: str | None) -> PortRow:
+        given = {"described": None, "container": None, "service": None} | kw
+        return PortRow(3001, "0.0.0.0", process, **given)
+
+    assert row("docker-proxy", described="docker-proxy").description is None
+    assert row("docker-proxy", described="docker-proxy", container="web").description == "web"
+    assert row("docker-proxy", container="codeb-cms-redis").description == "codeb-cms-redis"
+    assert row("centrifugo", service="Centrifugo").description is None
+    assert row("node", described="SSOT Registry").description == "SSOT Registry"
+    assert row(None, service="SSH").description == "SSH"

@@ -180,6 +180,8 @@ def test_load_high_per_cpu(load5: float, priority: str | None) -> None:
     assert [f.priority.value for f in found] == ([priority] if priority else [])
     if priority:
         assert plain(found[0].description) == f"Load Average `9.00, {load5:.2f}, 1.00` (CPU 4개)"
+        word = "CPU 부하 높음" if priority == "Medium" else "CPU 과부하"
+        assert found[0].summary == f"{word} (Load {load5:.2f})"  # says load once
 
 
 def test_thresholds_from_config_move_the_line() -> None:

@@ -86,10 +86,12 @@ def stability(snapshot: Snapshot, judged: list[ServerAnalysis]) -> Assessment | 
         if s.uptime:
             by_uptime.setdefault(s.uptime, []).append(s.name)
     detail = ", ".join(f"{name_ranges(names, order)}: {up}" for up, names in by_uptime.items())
+    # "모든 1대" reads wrong: one server is just 서버 1대.
+    every = f"모든 {len(order)}대 서버" if len(order) > 1 else "서버 1대"
     return _bullet(
         Level.OK,
         "안정성",
-        f"모든 {len(order)}대 서버 정상 가동" + (f" ({detail})" if detail else ""),
+        f"{every} 정상 가동" + (f" ({detail})" if detail else ""),
     )
 
 

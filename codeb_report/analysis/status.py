@@ -97,6 +97,20 @@ def root_filesystem_first(filesystems: list[Filesystem]) -> list[Filesystem]:
     return sorted(filesystems, key=lambda f: (f.mount != "/", f.mount))
 
 
+# Space neither used nor available beyond this share of the disk is more than ext4's usual
+# 5% reserve for root: the value column then says what is left, so its figures add up.
+HIDDEN_SPACE_SHOWN_ABOVE = 0.10
+
+
+def disk_value(fs: Filesystem) -> str:
+    """``300GB``, or ``251GB (여유 78GB)`` when used + available falls well short of the size
+    (a large reserve, a thin pool): df's percentage is then not used ÷ size."""
+    hidden = fs.size - fs.used - fs.available
+    if fs.size > 0 and hidden > HIDDEN_SPACE_SHOWN_ABOVE * fs.size:
+        return f"{units.size(fs.size)} (여유 {units.size(fs.available)})"
+    return units.size(fs.size)
+
+
 def disk_share(fs: Filesystem) -> float:
     """Percent in use as ``df`` counts it: of the space users can have (root's reserve excluded)."""
     return share(fs.used, fs.used + fs.available)
@@ -121,7 +135,7 @@ def resources(server: Server, thresholds: Thresholds) -> list[Resource]:
         rows.append(
             Resource(
                 item="Disk" if fs.mount == "/" else f"Disk ({fs.mount})",
-                value=units.size(fs.size),
+                value=disk_value(fs),
                 usage=f"{units.size(fs.used)} 사용 ({shown}%)",
                 status=usage_status(pct, thresholds.disk),
             )

@@ -119,6 +119,17 @@ class PortRow:
     container: str | None
     service: str | None  # Centrifugo or a well-known service
 
+    @property
+    def description(self) -> str | None:
+        """The 설명 column: the configuration's words, else the container publishing the
+        port (by name, as configured descriptions name containers), else the service.
+        Words that only repeat the 프로세스 column say nothing: "docker-proxy | docker-proxy"."""
+        process = (self.process or "").lower()
+        for words in (self.described, self.container, self.service):
+            if words and words.lower() != process:
+                return words
+        return None
+
 
 @dataclass(frozen=True)
 class CentrifugoView:

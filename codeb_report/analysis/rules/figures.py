@@ -20,6 +20,12 @@ from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import Snapshot
 
 
+def _load_summary(word: str, load5: float) -> str:
+    """``CPU 과부하 (Load 6.92)``: the 5-minute load, the one the judgement used."""
+    what = "CPU 과부하" if word == "과부하" else f"CPU 부하 {word}"
+    return f"{what} (Load {load5:.2f})"
+
+
 def _priority(status: Status) -> Priority:
     return Priority.HIGH if status.level == Level.CRIT else Priority.MEDIUM
 
@@ -38,7 +44,8 @@ def disk_high(snapshot: Snapshot, t: Thresholds) -> Iterator[Hit]:
                 server=server.name,
                 title="디스크 사용량",
                 description=text(
-                    code(fs.mount), f" {pct}% 사용 ({units.size(fs.used)} / {units.size(fs.size)})"
+                    code(fs.mount),
+                    f" {pct}% 사용 ({units.size(fs.used)} 사용, 여유 {units.size(fs.available)})",
                 ),
                 action="불필요한 파일 정리 또는 디스크 증설",
                 level=status.level,
@@ -109,5 +116,5 @@ def load_high(snapshot: Snapshot, t: Thresholds) -> Iterator[Hit]:
             action="부하 원인 프로세스 점검",
             level=status.level,
             step="부하 원인 프로세스 점검",
-            summary=f"부하 {word}",
+            summary=_load_summary(word, server.system.load[1]),
         )
