@@ -99,8 +99,8 @@ def test_charts_are_in_the_pdf_as_korean_text_in_nanumgothic(rendered: dict[str,
     text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, check=True).stdout.decode()
     for name in ("n1", "n2", "n3", "n4", "n5"):
         assert f"{name} — 메모리·디스크 사용률 (%)" in text
-        assert f"{name} — 부하 (1분 평균)" in text
-    assert "디스크 /data" in text  # legend
+        assert f"{name} — 부하 (5분 평균)" in text
+    assert "디스크(/data)" in text  # legend
     assert gen.day_of(LAST).strftime("%m-%d") in text  # x axis
     fonts = subprocess.run(["pdffonts", pdf], capture_output=True, check=True).stdout.decode()
     families = {line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:]}

@@ -8,9 +8,10 @@ Hangul labels print in the PDF.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -58,14 +59,41 @@ def _style() -> Any:
     )
 
 
-def _labels(times: list[datetime]) -> list[str]:
-    return [t.strftime("%m-%d") for t in times]
+LABELS = 6  # x-axis ticks at most
+
+
+def label_step(times: list[datetime]) -> int:
+    """Whole days between x-axis ticks, so that at most LABELS fit the span."""
+    if len(times) < 2:
+        return 1
+    span = (times[-1] - times[0]).days
+    return max(1, math.ceil(span / (LABELS - 1)))
+
+
+def _wall(at: datetime) -> datetime:
+    # pygal turns aware times into UTC; the axis shows the dates of the report's zone.
+    return at.replace(tzinfo=None)
+
+
+def _labels(times: list[datetime]) -> list[datetime]:
+    """Evenly spaced ticks counted back from the latest snapshot, which always has one."""
+    step = timedelta(days=label_step(times))
+    ticks = [_wall(times[-1])]
+    while ticks[-1] - step >= _wall(times[0]):
+        ticks.append(ticks[-1] - step)
+    return ticks[::-1]
+
+
+def _points(times: list[datetime], values: list[float | None]) -> list[tuple[datetime, Any]]:
+    return list(zip(map(_wall, times), values, strict=True))
 
 
 def _chart(kind: str, title: str, times: list[datetime], **options: Any) -> Any:
     import pygal
 
+    # A time axis: a day without a snapshot keeps its width instead of being skipped.
     chart = getattr(pygal, kind)(
+        x_value_formatter=lambda t: t.strftime("%m-%d"),
         width=WIDTH,
         height=HEIGHT,
         style=_style(),
@@ -76,8 +104,6 @@ def _chart(kind: str, title: str, times: list[datetime], **options: Any) -> Any:
         legend_at_bottom=True,
         truncate_legend=-1,
         truncate_label=-1,
-        x_labels_major_count=6,
-        show_minor_x_labels=False,
         show_x_guides=False,
         margin=6,
         spacing=8,
@@ -105,7 +131,7 @@ def usage_chart(series: ServerSeries, times: list[datetime]) -> Chart:
     """Memory and each filesystem's use, in percent."""
     title = f"{series.name} — 메모리·디스크 사용률 (%)"
     chart = _chart(
-        "Line",
+        "DateTimeLine",
         title,
         times,
         range=(0, 100),
@@ -114,18 +140,18 @@ def usage_chart(series: ServerSeries, times: list[datetime]) -> Chart:
         max_scale=5,
         y_labels=[0, 25, 50, 75, 100],
     )
-    chart.add("메모리", series.memory_pct)
+    chart.add("메모리", _points(times, series.memory_pct))
     for mount in sorted(series.disks):
-        chart.add(f"디스크 {mount}", series.disk_pct(mount))
+        chart.add(f"디스크({mount})", _points(times, series.disk_pct(mount)))
     return _render(chart, title)
 
 
 def load_chart(series: ServerSeries, times: list[datetime]) -> Chart:
-    """The 1-minute load average."""
-    title = f"{series.name} — 부하 (1분 평균)"
-    peak = max((v for v in series.load1 if v is not None), default=1.0)
+    """The 5-minute load average: the figure the load rule judges."""
+    title = f"{series.name} — 부하 (5분 평균)"
+    peak = max((v for v in series.load5 if v is not None), default=1.0)
     chart = _chart(
-        "Line",
+        "DateTimeLine",
         title,
         times,
         range=(0, max(peak * 1.2, 1.0)),
@@ -134,7 +160,7 @@ def load_chart(series: ServerSeries, times: list[datetime]) -> Chart:
         value_formatter=lambda v: f"{v:.2f}",
     )
     chart.show_legend = False
-    chart.add("Load 1분", series.load1)
+    chart.add("Load 5분", _points(times, series.load5))
     return _render(chart, title)
 
 

@@ -11,15 +11,30 @@ from html import escape
 
 from codeb_report.history.trends import Trends
 
+HEADING = "서버별 메모리·디스크·부하 차트"
+
+# The heading, its note and the first server's charts move to a new page together.
 _CSS = """
 .trend-charts .chart-row { display: flex; break-inside: avoid; page-break-inside: avoid;
   margin: 0 0 4mm 0; }
 .trend-charts .chart-row svg { width: 50%; height: auto; }
+.trend-charts .chart-lead { break-inside: avoid; page-break-inside: avoid; }
+.trend-charts .chart-note { font-size: 0.9em; color: #4b5563; }
 """
 
 
+def axis_note(trends: Trends) -> str:
+    from codeb_report.history.charts import label_step
+
+    return (
+        f"가로축은 날짜에 비례하며 눈금은 {label_step(trends.times)}일 간격입니다. "
+        "부하는 부하 판정과 같은 5분 평균입니다."
+    )
+
+
 def charts_html(trends: Trends) -> str:
-    """Per server, side by side: memory and disk use (%), and the 1-minute load."""
+    """Under their heading, per server side by side: memory and disk use (%), and the
+    5-minute load. With fewer than two snapshots the Markdown says why there are none."""
     if len(trends.times) < 2:
         return ""
     from codeb_report.history.charts import server_charts
@@ -33,8 +48,14 @@ def charts_html(trends: Trends) -> str:
             + "".join(c.svg for c in charts)
             + "</div>"
         )
+    if not rows:
+        return ""
+    lead = (
+        f'<div class="chart-lead"><h3>{HEADING}</h3>\n'
+        f'<p class="chart-note">{escape(axis_note(trends))}</p>\n{rows[0]}</div>'
+    )
     return (
         f'<section class="trend-charts"><style>{_CSS}</style>\n'
-        + "\n".join(rows)
+        + "\n".join([lead, *rows[1:]])
         + "\n</section>\n"
     )

@@ -42,6 +42,7 @@ class ServerSeries:
     name: str
     memory_pct: list[float | None] = field(default_factory=list)
     load1: list[float | None] = field(default_factory=list)
+    load5: list[float | None] = field(default_factory=list)  # what the load rule judges
     disks: dict[str, list[FilesystemPoint | None]] = field(default_factory=dict)
 
     def disk_pct(self, mount: str) -> list[float | None]:
@@ -81,6 +82,7 @@ def build_trends(snapshots: list[Snapshot], settings: TrendSettings | None = Non
                 one.memory_pct[index] = server.memory.used * 100.0 / server.memory.total
             if server.system and server.system.load:
                 one.load1[index] = server.system.load[0]
+                one.load5[index] = server.system.load[1]
             for fs in server.filesystems:
                 points = one.disks.setdefault(fs.mount, [None] * len(times))
                 points[index] = FilesystemPoint(
@@ -93,7 +95,9 @@ def build_trends(snapshots: list[Snapshot], settings: TrendSettings | None = Non
 
 
 def _empty(name: str, length: int) -> ServerSeries:
-    return ServerSeries(name=name, memory_pct=[None] * length, load1=[None] * length)
+    return ServerSeries(
+        name=name, memory_pct=[None] * length, load1=[None] * length, load5=[None] * length
+    )
 
 
 def _forecasts(

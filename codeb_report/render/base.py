@@ -38,8 +38,11 @@ class Report:
     def html_body(self) -> str:
         """The report's body as HTML, converted from the Markdown so the wording is one."""
         from codeb_report.render.html import markdown_to_html
+        from codeb_report.render.md import render_markdown
 
-        return markdown_to_html(self.markdown)
+        if self.history is None:
+            return markdown_to_html(self.markdown)
+        return markdown_to_html(render_markdown(self.view, self.history, page=True))
 
     @property
     def charts_html(self) -> str:

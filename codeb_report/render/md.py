@@ -7,7 +7,9 @@ from codeb_report.render.templates import markdown_env
 from codeb_report.render.view import ReportView
 
 
-def render_markdown(report: ReportView, history: object | None = None) -> str:
+def render_markdown(report: ReportView, history: object | None = None, page: bool = False) -> str:
+    """``page``: the Markdown becomes the HTML/PDF page, where lines meant for the
+    Markdown reader alone are left out."""
     template = markdown_env().get_template("report.md.j2")
     text = template.render(
         title=report.title,
@@ -17,6 +19,7 @@ def render_markdown(report: ReportView, history: object | None = None) -> str:
         analysis=report.analysis,
         priorities=report.priorities,
         history=history,
+        page=page,
     )
     return _squeeze_blank_lines(text)
 
