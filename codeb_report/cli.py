@@ -309,15 +309,16 @@ def check_config(path: Path) -> None:
     Example:
       codeb-report check-config fleet.toml
     """
-    from codeb_report.config import load_config, secret_problems
+    from codeb_report.config import identity_problems, load_config, secret_problems
 
     config = load_config(path)
-    problems = secret_problems(config)
+    problems = identity_problems(config) + secret_problems(config)
     if problems:
         extra = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise UserError(f"{path}: {problems[0]}{extra}")
+    count = len(config.servers)
     names = ", ".join(s.name for s in config.servers)
-    click.echo(f"{path}: ok, {len(config.servers)} servers ({names})")
+    click.echo(f"{path}: ok, {count} server{'' if count == 1 else 's'} ({names})")
 
 
 @cli.command(context_settings=CONTEXT)

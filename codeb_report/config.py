@@ -8,6 +8,7 @@ field to ``Config``.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from importlib import resources
@@ -15,7 +16,15 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.errors import ConfigError
@@ -32,8 +41,13 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-Port = Annotated[int, Field(ge=1, le=65535)]
-Seconds = Annotated[float, Field(gt=0)]
+# Strict: `sudo = "yes"` or `parallel = "16"` is a named error, not silently converted
+# (TOML has real booleans and numbers, so a quoted one is a mistake).
+Flag = Annotated[bool, Strict()]
+Port = Annotated[int, Strict(), Field(ge=1, le=65535)]
+Seconds = Annotated[float, Strict(), Field(gt=0)]
+# Keys of a TOML table are always strings: a port number as a key is converted.
+PortKey = Annotated[int, Field(ge=1, le=65535)]
 
 
 class ServerConfig(Section):
@@ -47,24 +61,24 @@ class ServerConfig(Section):
     identity_file: str | None = None
     tags: list[str] = Field(default_factory=list)
     # Wrap the probes in `sudo -n`: sudo must allow it without a password (NOPASSWD).
-    sudo: bool = False
+    sudo: Flag = False
     # A server name from this file, or an ssh ProxyJump spec: [user@]host[:port][,...]
     jump: str | None = None
 
 
 class SSHSettings(Section):
-    parallel: Annotated[int, Field(ge=1, le=256)] = 16
+    parallel: Annotated[int, Strict(), Field(ge=1, le=256)] = 16
     connect_timeout: Seconds = 10.0
     # Everything for one server (connect, retries, probes) must finish within this.
     deadline: Seconds = 120.0
     # Attempts for connections dropped before the SSH banner (sshd MaxStartups).
-    connect_attempts: Annotated[int, Field(ge=1, le=20)] = 6
+    connect_attempts: Annotated[int, Strict(), Field(ge=1, le=20)] = 6
     # Read, and where --accept-new records new host keys.
     known_hosts: str = "~/.ssh/known_hosts"
     # Read as well: /etc/ssh/ssh_known_hosts is always read when it exists.
     extra_known_hosts: list[str] = Field(default_factory=list)
     config_file: str = "~/.ssh/config"
-    use_agent: bool = True
+    use_agent: Flag = True
 
 
 class ReportSettings(Section):
@@ -88,7 +102,7 @@ class ReportSettings(Section):
 class Descriptions(Section):
     """What the report's reader is told a port, unit or container is."""
 
-    ports: dict[Port, str] = Field(default_factory=dict)
+    ports: dict[PortKey, str] = Field(default_factory=dict)
     units: dict[str, str] = Field(default_factory=dict)
     containers: dict[str, str] = Field(default_factory=dict)
 
@@ -220,6 +234,27 @@ def secret_problems(config: Config) -> list[str]:
     ]
     mail_problem = config.mail.password_problem() if config.mail else None
     return [*problems, mail_problem] if mail_problem else problems
+
+
+def identity_problems(config: Config) -> list[str]:
+    """Configured identity files that cannot be read now, each naming its field.
+
+    Checked by check-config rather than on load: rendering with a configuration must
+    work on a machine that has no SSH keys.
+    """
+    problems = []
+    for server in config.servers:
+        if server.identity_file is None:
+            continue
+        path = expand(server.identity_file)
+        field = f"servers[{server.name}].identity_file"
+        if not path.exists():
+            problems.append(f"{field}: {path}: no such file")
+        elif not path.is_file():
+            problems.append(f"{field}: {path}: not a file")
+        elif not os.access(path, os.R_OK):
+            problems.append(f"{field}: {path}: cannot read (permission denied)")
+    return problems
 
 
 def example_config() -> str:

@@ -100,6 +100,20 @@ BAD = [
         "fleet.toml: descriptions.ports.http: Input should be a valid integer",
     ),
     ("servers = [\n", "fleet.toml: not valid TOML: "),
+    (SERVERS + 'sudo = "yes"\n', "fleet.toml: servers[n2].sudo: Input should be a valid boolean"),
+    (SERVERS + "port = 22.0\n", "fleet.toml: servers[n2].port: Input should be a valid integer"),
+    (
+        '[ssh]\nparallel = "16"\n' + SERVERS,
+        "fleet.toml: ssh.parallel: Input should be a valid integer",
+    ),
+    (
+        "[ssh]\nuse_agent = 1\n" + SERVERS,
+        "fleet.toml: ssh.use_agent: Input should be a valid boolean",
+    ),
+    (
+        '[ssh]\nconnect_timeout = "10"\n' + SERVERS,
+        "fleet.toml: ssh.connect_timeout: Input should be a valid number",
+    ),
 ]
 
 
@@ -245,3 +259,38 @@ def test_a_server_left_at_the_default_role_needs_no_roles_entry() -> None:
     text = SERVERS + '\n[roles.app]\nlabel = "App Server"\n'
     config = parse_config(text, "fleet.toml")
     assert {s.role for s in config.servers} == {"server"}
+
+
+def test_numbers_and_flags_of_the_right_type_and_port_keys_are_accepted() -> None:
+    text = (
+        "[ssh]\nparallel = 4\nconnect_timeout = 5\nuse_agent = false\n"
+        '[descriptions.ports]\n3000 = "web"\n' + SERVERS + "sudo = true\nport = 2222\n"
+    )
+    config = parse_config(text, "fleet.toml")
+    assert (config.ssh.parallel, config.ssh.connect_timeout, config.ssh.use_agent) == (
+        4,
+        5.0,
+        False,
+    )
+    assert config.descriptions.ports == {3000: "web"}
+    assert (config.servers[1].sudo, config.servers[1].port) == (True, 2222)
+
+
+def test_check_config_names_a_missing_identity_file(tmp_path: Path) -> None:
+    key = tmp_path / "id_test"
+    text = SERVERS + f'identity_file = "{key}"\n'
+    (tmp_path / "fleet.toml").write_text(text)
+    done = codeb_report("check-config", "fleet.toml", cwd=tmp_path)
+    assert done.returncode == Exit.INPUT
+    assert done.stderr.strip().splitlines() == [
+        f"Error: fleet.toml: servers[n2].identity_file: {key}: no such file"
+    ]
+    key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    ok = codeb_report("check-config", "fleet.toml", cwd=tmp_path)
+    assert (ok.returncode, ok.stdout) == (0, "fleet.toml: ok, 2 servers (n1, n2)\n")
+
+
+def test_check_config_counts_one_server_in_the_singular(tmp_path: Path) -> None:
+    (tmp_path / "fleet.toml").write_text('[[servers]]\nname = "n1"\nhost = "10.0.0.1"\n')
+    done = codeb_report("check-config", "fleet.toml", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (0, "fleet.toml: ok, 1 server (n1)\n")
