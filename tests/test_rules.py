@@ -383,6 +383,7 @@ def test_centrifugo_down() -> None:
         (dict(active="active", health="unreachable: Connection refused"), True),
         (dict(active="active", health="HTTP 502"), True),
         (dict(active="active", health="ok"), False),
+        (dict(active="active", health="disabled"), False),  # endpoint off in its config
         (dict(active="failed", health="unreachable: Connection refused"), False),  # down says it
         (dict(active="active"), False),  # health not probed
     ],

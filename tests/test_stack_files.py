@@ -60,8 +60,12 @@ def test_backup_folders(tmp_path: Path) -> None:
 
 
 class Health(BaseHTTPRequestHandler):
+    """Answers as Centrifugo does: ``{}`` on /health when enabled, Go's 404 otherwise."""
+
+    enabled = True
+
     def do_GET(self) -> None:
-        ok = self.path == "/health"
+        ok = self.path == "/health" and self.enabled
         self.send_response(200 if ok else 404)
         self.end_headers()
         self.wfile.write(b"{}" if ok else b"404 page not found\n")
@@ -86,6 +90,32 @@ def health_port() -> Iterator[int]:
 def test_health_endpoint(health_port: int, path: str, expected: str) -> None:
     url = f"http://127.0.0.1:{health_port}{path}"
     server = collect(CentrifugoHealth(CentrifugoSettings(health_url=url)))
+    assert server.centrifugo is not None and server.centrifugo.health == expected
+
+
+class HealthOff(Health):
+    enabled = False
+
+
+@pytest.mark.parametrize(
+    ("handler", "flag", "expected"),
+    [(Health, ', "health": true', "ok"), (HealthOff, "", "disabled")],
+    ids=["enabled", "disabled"],
+)
+def test_health_url_from_the_servers_configuration(
+    tmp_path: Path, handler: type[Health], flag: str, expected: str
+) -> None:
+    """No health_url: the port is the one Centrifugo's own configuration names."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        config = tmp_path / "config.json"
+        config.write_text(f'{{"port": "{httpd.server_address[1]}"{flag}}}\n')
+        probe = CentrifugoHealth(CentrifugoSettings(config_path=str(config)))
+        server = collect(probe)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
     assert server.centrifugo is not None and server.centrifugo.health == expected
 
 

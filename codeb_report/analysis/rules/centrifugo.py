@@ -47,10 +47,14 @@ def centrifugo_down(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
 
 @rule("centrifugo.unhealthy")
 def centrifugo_unhealthy(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
-    """The unit is active but ``/health`` does not answer 200: clients cannot connect."""
+    """The unit is active but ``/health`` does not answer 200: clients cannot connect.
+
+    ``disabled`` (a 404 where the configuration leaves the endpoint off, the default)
+    says nothing about the server: no finding.
+    """
     for server in reachable(snapshot):
         c = server.centrifugo
-        if c is None or c.health is None or c.health == "ok":
+        if c is None or c.health in (None, "ok", "disabled"):
             continue
         if c.active is not None and c.active.lower() != "active":
             continue  # centrifugo.down says it already

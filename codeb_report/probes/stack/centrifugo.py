@@ -6,6 +6,7 @@ tool (curl, systemctl) or an unreadable config file costs only its own facts.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shlex
@@ -15,6 +16,7 @@ from typing import Any
 from codeb_report.probes.base import Probe
 from codeb_report.probes.stack import systemd
 from codeb_report.probes.stack.settings import CentrifugoSettings
+from codeb_report.probes.stack.shell import split_sections
 from codeb_report.snapshot import Centrifugo, Server
 
 DEFAULT_PORT = 8000
@@ -104,13 +106,35 @@ class CentrifugoUnit(Probe):
             setattr(info, key, item)
 
 
+# ``health`` when /health answers 404 and the configuration does not enable it: the
+# endpoint is off (Centrifugo v3-v6 default), which says nothing about the server.
+HEALTH_DISABLED = "disabled"
+# Numbers and IP literals after the keys that place the health endpoint, in JSON or TOML.
+# The shell only gathers candidates; parse reads the configuration and picks the URL.
+_PORTS = '(^|[^A-Za-z_])(internal_)?port"?[[:space:]]*[:=][[:space:]]*"?[0-9]{1,5}'
+_ADDRESSES = '(^|[^A-Za-z_])(internal_)?address"?[[:space:]]*[:=][[:space:]]*"[0-9a-fA-F.:]+"'
+
+
 class CentrifugoHealth(Probe):
     """``GET /health`` on the server itself; Centrifugo answers ``{}`` with 200 when healthy.
 
-    A refused connection or another status is a fact (``health``), not a failure.
+    Without ``health_url``, the URL comes from the server's configuration file: the
+    internal port (or else the port, 8000 by default) and address, as v2-v5 name them
+    at the top level and v6 under ``http_server``. The script prints the file and asks
+    every candidate URL the file mentions; parse reads the file and keeps the answer of
+    the right one. The endpoint is off unless ``"health": true`` (v6:
+    ``health.enabled``), so a 404 then is ``disabled``, not a failure. A refused
+    connection or another status is a fact (``health``), not a failure.
 
     Sample output::
 
+        == config
+        {"port": "9000", "health": true}
+        == http://127.0.0.1:8000/health
+        code=000
+        rc=7
+        error=curl: (7) Failed to connect to 127.0.0.1 port 8000 after 0 ms: ...
+        == http://127.0.0.1:9000/health
         {}
         code=200
         rc=0
@@ -121,31 +145,98 @@ class CentrifugoHealth(Probe):
     requires = ("curl",)
 
     def __init__(self, settings: CentrifugoSettings) -> None:
-        self.url = settings.health_url or f"http://127.0.0.1:{DEFAULT_PORT}/health"
+        self.settings = settings
 
     def command(self) -> str:
+        get = (
+            "printf '== %s\\n' \"$u\"; "
+            'b=$(curl -sS -m 5 -w \'\\ncode=%{http_code}\' "$u" 2>"$e"); '
+            'rc=$?; printf \'%s\\nrc=%s\\nerror=%s\\n\' "$b" "$rc" "$(head -c 300 "$e")"'
+        )
+        path = shlex.quote(self.settings.config_path)
+        if self.settings.health_url:
+            urls = f"urls={shlex.quote(self.settings.health_url)}\n"
+        else:
+            urls = (
+                f"p=$(printf '%s\\n' \"$c\" | grep -oE '{_PORTS}' | grep -oE '[0-9]+$')\n"
+                f"h=$(printf '%s\\n' \"$c\" | grep -oE '{_ADDRESSES}' "
+                "| grep -oE '[0-9a-fA-F.:]+\"$' | tr -d '\"')\n"
+                'urls=$(for a in 127.0.0.1 $h; do case $a in *:*) a="[$a]";; esac; '
+                f'for n in {DEFAULT_PORT} $p; do echo "http://$a:$n/health"; done; done '
+                "| sort -u | head -n 16)\n"
+            )
+        # read, not for: a URL may hold glob characters ("?", "[::1]").
         return (
-            "e=$(mktemp) || exit 1; "
-            f"b=$(curl -sS -m 5 -w '\\ncode=%{{http_code}}' {shlex.quote(self.url)} 2>\"$e\"); "
-            'rc=$?; printf \'%s\\nrc=%s\\nerror=%s\\n\' "$b" "$rc" "$(head -c 300 "$e")"; '
+            f"c=$(cat -- {path} 2>/dev/null)\n"
+            "printf '== config\\n%s\\n' \"$c\"\n"
+            f"{urls}"
+            "e=$(mktemp) || exit 1\n"
+            f"printf '%s\\n' \"$urls\" | while read -r u; do {get}; done\n"
             'rm -f "$e"'
         )
 
     def parse(self, output: str) -> str:
-        fields = dict(
-            line.split("=", 1)
-            for line in output.splitlines()
-            if re.match(r"^(code|rc|error)=", line)
-        )
-        code, error = fields.get("code", ""), fields.get("error", "").strip()
-        if code == "200":
-            return "ok"
-        if code and code != "000":
-            return f"HTTP {code}"
-        return f"unreachable: {error or 'no answer'}"[:300]
+        parts = split_sections(output)
+        try:
+            data: dict[str, Any] | None = _load(
+                parts.get("config", ""), toml=self.settings.config_path.endswith(".toml")
+            )
+        except ValueError:
+            data = None  # unreadable: the default URL, and no telling whether it is on
+        url = self.settings.health_url or health_url(data or {})
+        answer = _answer(parts.get(url, ""))
+        if answer == "HTTP 404" and data is not None and not _health_enabled(data):
+            return HEALTH_DISABLED
+        return answer
 
     def store(self, server: Server, value: str) -> None:
         centrifugo_of(server).health = value
+
+
+def _answer(text: str) -> str:
+    fields = dict(
+        line.split("=", 1) for line in text.splitlines() if re.match(r"^(code|rc|error)=", line)
+    )
+    code, error = fields.get("code", ""), fields.get("error", "").strip()
+    if code == "200":
+        return "ok"
+    if code and code != "000":
+        return f"HTTP {code}"
+    return f"unreachable: {error or 'no answer'}"[:300]
+
+
+def health_url(data: dict[str, Any]) -> str:
+    """Where /health listens: the internal port and address if set, else the main ones."""
+    server = _section(data, "http_server") or data  # v6 nests them, v2-v5 do not
+    port = _number(server.get("internal_port")) or _number(server.get("port")) or DEFAULT_PORT
+    address = server.get("internal_address") or server.get("address")
+    return f"http://{_host(address)}:{port}/health"
+
+
+def _number(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 65536 else None
+
+
+def _host(address: Any) -> str:
+    """A concrete IP address as configured; else (all interfaces, a name) the loopback."""
+    try:
+        ip = ipaddress.ip_address(str(address))
+    except ValueError:
+        return "127.0.0.1"
+    if ip.is_unspecified:
+        return "127.0.0.1"
+    return f"[{ip}]" if ip.version == 6 else str(ip)
+
+
+def _health_enabled(data: dict[str, Any]) -> bool:
+    flag = data.get("health")
+    if isinstance(flag, dict):  # v6: "health": {"enabled": true}
+        flag = flag.get("enabled")
+    return flag is True or str(flag).lower() == "true"
 
 
 class CentrifugoConfig(Probe):

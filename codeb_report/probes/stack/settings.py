@@ -120,7 +120,8 @@ class CentrifugoSettings(Section):
     config_path: Annotated[str, Field(pattern=r"^/")] = "/etc/centrifugo/config.json"
     unit: str = "centrifugo"
     binary: str = "centrifugo"
-    # Default: http://127.0.0.1:8000/health (Centrifugo's default port); set it for another port.
+    # Default: built from the server's config_path (internal port or port, and address;
+    # 127.0.0.1:8000 when unset); set it only where that file does not say where it is.
     health_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
 
 
