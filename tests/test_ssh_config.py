@@ -103,3 +103,14 @@ def test_collection_connects_through_an_alias_from_an_included_file(
     server = collect_fleet(config, lambda c, s: []).server("n9")
     assert server.reachable, server.error
     assert server.error is None
+
+
+def test_a_system_file_paramiko_cannot_parse_is_left_out(home: Path, tmp_path: Path) -> None:
+    """Fedora's /etc/ssh/ssh_config.d/50-redhat.conf holds ``Match final all``: ssh reads
+    it, paramiko refuses it. The system file is then skipped; the user's never is."""
+    write(home / ".ssh" / "config", "Host app\n  HostName 10.1.2.3\n")
+    system = write(tmp_path / "etc" / "ssh_config", "Match final all\n  User admin\n")
+    assert resolve(home, "app", system).hostname == "10.1.2.3"
+    write(home / ".ssh" / "config", "Match final all\n  User admin\n")
+    with pytest.raises(ConnectError, match=f"설정 오류: {home / '.ssh' / 'config'}: "):
+        resolve(home, "app", system)

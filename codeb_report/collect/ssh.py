@@ -65,15 +65,26 @@ def _ssh_config(path: Path, system: Path | None) -> paramiko.SSHConfig | None:
     """The user's file, then the system's, with Include followed (paramiko does not)."""
     import paramiko
 
-    from codeb_report.collect.ssh_config import SSHConfigError, config_text
+    from codeb_report.collect import ssh_config
 
     try:
-        text = config_text(path, system)
-        return paramiko.SSHConfig.from_text(text) if text is not None else None
-    except SSHConfigError as exc:
+        user = ssh_config.user_text(path)
+        if user is not None:
+            paramiko.SSHConfig.from_text(user)  # its errors are the user's to fix
+    except ssh_config.SSHConfigError as exc:
         raise ConnectError(f"설정 오류: {exc}") from None
     except Exception as exc:  # a broken ~/.ssh/config should name itself, not crash
         raise ConnectError(f"설정 오류: {path}: {exc}") from None
+    try:
+        extra = ssh_config.system_text(system)
+        if extra is not None:
+            paramiko.SSHConfig.from_text(extra)
+    except Exception:
+        # What paramiko cannot parse there (e.g. Fedora's "Match final all") is the
+        # system's, which ssh reads fine: go on without it rather than fail every run.
+        extra = None
+    text = ssh_config.joined(user, extra)
+    return paramiko.SSHConfig.from_text(text) if text is not None else None
 
 
 def _parse_jump(spec: str) -> tuple[str | None, str, int | None]:

@@ -30,16 +30,24 @@ class SSHConfigError(Exception):
     """The message names the file; the caller adds the Korean category."""
 
 
-def config_text(user: Path, system: Path | None = SYSTEM_SSH_CONFIG) -> str | None:
-    """The joined text of ``user`` and ``system`` with Includes expanded; None if neither."""
-    parts = []
-    for path, base in ((user, Path("~/.ssh").expanduser()), (system, Path("/etc/ssh"))):
-        if path is None or not path.is_file():
-            continue
-        if path == system and not os.access(path, os.R_OK):
-            continue  # ssh, too, goes on without an unreadable system file
-        parts.append("\n".join(_expand(path, base, None, 0)))
-    # Each file starts in the implicit "Host *" block, as a new file does for ssh.
+def user_text(path: Path) -> str | None:
+    """The user's file with Includes expanded (relative to ~/.ssh); None if there is none."""
+    if not path.is_file():
+        return None
+    return "\n".join(_expand(path, Path("~/.ssh").expanduser(), None, 0))
+
+
+def system_text(path: Path | None = SYSTEM_SSH_CONFIG) -> str | None:
+    """The system file with Includes expanded (relative to /etc/ssh); None if unreadable,
+    as ssh, too, goes on without it."""
+    if path is None or not path.is_file() or not os.access(path, os.R_OK):
+        return None
+    return "\n".join(_expand(path, Path("/etc/ssh"), None, 0))
+
+
+def joined(user: str | None, system: str | None) -> str | None:
+    """Both, the user's first; the system file starts in the implicit ``Host *`` block."""
+    parts = [text for text in (user, system) if text is not None]
     return "\nHost *\n".join(parts) if parts else None
 
 
