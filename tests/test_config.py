@@ -114,6 +114,22 @@ BAD = [
         '[ssh]\nconnect_timeout = "10"\n' + SERVERS,
         "fleet.toml: ssh.connect_timeout: Input should be a valid number",
     ),
+    (
+        SERVERS + '[mail]\nhost = "h"\nsender = "s@h"\nto = ["t@h"]\nallow_plain = "yes"\n',
+        "fleet.toml: mail.allow_plain: Input should be a valid boolean",
+    ),
+    (
+        SERVERS + '[mail]\nhost = "h"\nsender = "s@h"\nto = ["t@h"]\nport = "587"\n',
+        "fleet.toml: mail.port: Input should be a valid integer",
+    ),
+    (
+        '[output]\nkeep_days = "90"\n' + SERVERS,
+        "fleet.toml: output.keep_days: Input should be a valid integer",
+    ),
+    (
+        '[trends]\nsnapshots = "30"\n' + SERVERS,
+        "fleet.toml: trends.snapshots: Input should be a valid integer",
+    ),
 ]
 
 

@@ -23,7 +23,9 @@ class TrendSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    snapshots: int = Field(30, ge=2, description="Read at most this many latest snapshots (N).")
+    snapshots: int = Field(
+        30, ge=2, strict=True, description="Read at most this many latest snapshots (N)."
+    )
     horizon_days: float = Field(
         30.0, gt=0, description="A filesystem predicted full within this many days is a finding."
     )
@@ -31,5 +33,8 @@ class TrendSettings(BaseModel):
         7.0, gt=0, description="Within this many days the finding is High, otherwise Medium."
     )
     min_points: int = Field(
-        3, ge=2, description="A filesystem needs this many snapshots before it is forecast."
+        3,
+        ge=2,
+        strict=True,
+        description="A filesystem needs this many snapshots before it is forecast.",
     )

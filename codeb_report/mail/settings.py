@@ -45,10 +45,10 @@ class MailSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     host: Annotated[str, Field(min_length=1)]
-    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    port: Annotated[int, Field(ge=1, le=65535, strict=True)] | None = None
     security: Literal["starttls", "tls", "plain"] = "starttls"
     # Plain SMTP sends the login and the report unencrypted: only on explicit request.
-    allow_plain: bool = False
+    allow_plain: bool = Field(False, strict=True)
     username: str | None = None
     password_env: str | None = None
     password_file: str | None = None
@@ -58,7 +58,7 @@ class MailSettings(BaseModel):
     # CA bundle to verify the server against instead of the system's (a private CA).
     ca_file: str | None = None
     timeout: Annotated[float, Field(gt=0)] = 30.0
-    attempts: Annotated[int, Field(ge=1, le=10)] = 4
+    attempts: Annotated[int, Field(ge=1, le=10, strict=True)] = 4
     # Seconds before the first retry; doubled for each further one.
     retry_delay: Annotated[float, Field(ge=0)] = 10.0
     subject_prefix: str = "[CodeB]"
