@@ -90,7 +90,7 @@ UNKNOWN_KEY = (
     ("error", "short"),
     [
         ("root@198.51.100.7:22: connection refused", "연결 거부"),
-        (UNKNOWN_KEY, "호스트 키 미확인 (SHA256:q1w2E3r4/T5y6+U7i8O9p0)"),
+        (UNKNOWN_KEY, "호스트 키 미확인 (SHA256:q1w2E3r4/T5y…)"),
         ("호스트 키 불일치: WARNING: the host key of h has CHANGED (...)", "호스트 키 불일치"),
         ("호스트 키 폐기됨: the host key of h (...) is marked @revoked", "호스트 키 폐기됨"),
         ("인증 실패: root@h:22: Authentication failed.", "인증 실패"),

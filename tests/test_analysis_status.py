@@ -185,3 +185,5 @@ def test_server_state() -> None:
     down = Server(name="n9", host="h", role="App", reachable=False, error="timed out")
     state = server_state(down)
     assert state.level == Level.CRIT and state.label == "❌ 연결 실패: 시간 초과 (응답 없음)"
+    odd = down.model_copy(update={"error": "root@h:22: EOFError"})
+    assert server_state(odd).label == "❌ 연결 실패"  # no Korean words: no English in table 1

@@ -179,3 +179,42 @@ def test_weasyprint_fetches_nothing_outside_the_templates(tmp_path: Path) -> Non
     response = fetcher.fetch((templates_dir() / "report.css").as_uri())
     assert b"@page" in response.read()
     response.close()
+
+
+def words_right_edges(pdf: Path) -> tuple[float, list[tuple[float, str]]]:
+    """(page width, [(right edge, word)]) of every word pdftotext finds, in points."""
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    width = float(re.search(r'<page width="([\d.]+)"', out).group(1))
+    words = re.findall(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)" [^>]*>([^<]*)<', out)
+    return width, [(float(x), w) for x, w in words]
+
+
+def test_a_long_reason_stays_inside_the_right_margin(tmp_path: Path) -> None:
+    from codeb_report.analysis import analyse
+    from codeb_report.snapshot import ProbeOutcome, ProbeStatus, Server
+
+    # No space or hyphen to break at: a hash in a path, as overlay mounts and digests come.
+    token = "IncompatiblePeer:/var/lib/containers/storage/overlay/" + "0123456789abcdef" * 8
+    key = (
+        "호스트 키 미확인: [192.0.2.77]:2222 is not in known_hosts (ssh-ed25519 "
+        "SHA256:q1w2E3r4T5y6U7i8O9p0AbCdEfGhIjKlMnOpQrStUvWx); if that is the server's key, "
+        "rerun with --accept-new to record it in /root/.ssh/known_hosts, or add it with: "
+        "ssh-keyscan -p 2222 192.0.2.77 >> /root/.ssh/known_hosts"
+    )
+    app = app_server(
+        "n1", probes=[ProbeOutcome(probe="docker", status=ProbeStatus.FAILED, reason=token)]
+    )
+    servers = [
+        app,
+        Server(name="n2", host="192.0.2.77", role="Streaming", reachable=False, error=key),
+        Server(name="n3", host="192.0.2.78", role="Backup", reachable=False, error=f"x: {token}"),
+    ]
+    snapshot = fleet().model_copy(update={"servers": servers})
+    [pdf] = render_report(snapshot, analyse(snapshot), ["pdf"], tmp_path)
+    width, words = words_right_edges(pdf)
+    assert any("IncompatiblePeer" in w for _, w in words)  # the long token is printed
+    right_margin = width - 16 / 25.4 * 72  # report.css: 16mm
+    outside = [(round(x), w) for x, w in words if x > right_margin + 1]
+    assert not outside, outside

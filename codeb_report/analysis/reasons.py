@@ -148,7 +148,7 @@ def probe_reason(reason: str | None) -> Reason | None:
 CONNECTION_RULES: list[Rule] = [
     (
         re.compile(r"^호스트 키 미확인: .*?\((?:\S+ )?(?P<fp>SHA256:[A-Za-z0-9+/=]+)\)"),
-        lambda m: f"호스트 키 미확인 ({m['fp']})",
+        lambda m: f"호스트 키 미확인 ({_abbreviated(m['fp'])})",
     ),
     (re.compile(r"^호스트 키 미확인"), _fixed("호스트 키 미확인")),
     (re.compile(r"^호스트 키 폐기됨"), _fixed("호스트 키 폐기됨")),
@@ -170,6 +170,14 @@ CONNECTION_RULES: list[Rule] = [
     (re.compile(r"connection reset", re.I), _fixed("연결 끊김")),
     (re.compile(r"timed out", re.I), _fixed("시간 초과 (응답 없음)")),
 ]
+
+
+def _abbreviated(fingerprint: str) -> str:
+    """``SHA256:q1w2E3r4T5y6…``: enough to tell keys apart in a table cell; the whole
+    fingerprint is in the detail, shown in section 2."""
+    algorithm, _, digest = fingerprint.partition(":")
+    return f"{algorithm}:{digest[:12]}…" if len(digest) > 12 else fingerprint
+
 
 _ATTEMPTS = re.compile(r" \(after (?P<n>\d+) attempts\)$")
 

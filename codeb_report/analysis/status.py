@@ -89,8 +89,9 @@ def server_state(server: Server) -> Status:
     """Table 1's 상태 cell: a short Korean reason only; section 2 shows the original."""
     if server.reachable:
         return ok("Active")
-    reason = f": {connection_reason(server.error).short}" if server.error else ""
-    return crit(f"연결 실패{reason}")
+    reason = connection_reason(server.error)
+    # An error without Korean words is all English: it is shown in section 2 instead.
+    return crit(f"연결 실패: {reason.short}" if server.error and reason.known else "연결 실패")
 
 
 def root_filesystem_first(filesystems: list[Filesystem]) -> list[Filesystem]:
