@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
@@ -357,6 +358,28 @@ def test_accept_new_creates_a_private_known_hosts(
     assert known.read_text() == two[1].known_hosts_line()
     assert known.stat().st_mode & 0o777 == 0o600
     assert known.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_recording_keeps_a_line_another_program_appends_meanwhile(tmp_path: Path) -> None:
+    """A writer that opened known_hosts before the key is recorded (as ssh may have)
+    appends to the same file, not to one a rewrite has replaced."""
+    import paramiko
+
+    known = tmp_path / "known_hosts"
+    known.write_text("first ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5\n")
+    key = paramiko.Ed25519Key.from_private_key_file(str(keygen(tmp_path / "hk").private))
+    hosts = KnownHosts(known, system=tmp_path / "none")
+    with known.open("a") as other:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        recorder = threading.Thread(target=hosts.record, args=("[127.0.0.1]:2222", key))
+        recorder.start()
+        time.sleep(0.3)
+        other.write("second ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5\n")
+        other.flush()
+        fcntl.flock(other, fcntl.LOCK_UN)
+    recorder.join(timeout=5)
+    names = [line.split()[0] for line in known.read_text().splitlines()]
+    assert names == ["first", "second", "[127.0.0.1]:2222"]
 
 
 class Crowd(Probe):
