@@ -349,3 +349,13 @@ def test_port_description_does_not_repeat_the_process() -> None:
     assert row("centrifugo", service="Centrifugo").description is None
     assert row("node", described="SSOT Registry").description == "SSOT Registry"
     assert row(None, service="SSH").description == "SSH"
+
+
+def test_database_error_in_korean_with_the_original_once() -> None:
+    from codeb_report.snapshot import PostgreSQL
+
+    pg = PostgreSQL(running=True, error='FATAL:  role "root" does not exist')
+    server = app_server("n3", postgresql=pg)
+    snapshot = fleet().model_copy(update={"servers": [server]})
+    text = render(snapshot, analysis_of(snapshot))
+    assert '- **PostgreSQL** — ⚠️ DB 역할 root 없음 (`FATAL:  role "root" does not exist`)\n' in text

@@ -101,10 +101,10 @@ PROBE_RULES: list[Rule] = [
     (re.compile(r"^password_file: .*: empty$"), _fixed("비밀번호 파일이 비어 있음")),
     (re.compile(r"^password_file: "), _fixed("비밀번호 파일 읽기 실패")),
     (re.compile(r"a password must be a single line"), _fixed("비밀번호는 한 줄이어야 함")),
-    (re.compile(r'role "(?P<r>[^"]+)" does not exist'), lambda m: f"DB 역할 없음 ({m['r']})"),
+    (re.compile(r'role "(?P<r>[^"]+)" does not exist'), lambda m: f"DB 역할 {m['r']} 없음"),
     (
         re.compile(r'database "(?P<d>[^"]+)" does not exist'),
-        lambda m: f"데이터베이스 없음 ({m['d']})",
+        lambda m: f"데이터베이스 {m['d']} 없음",
     ),
     (re.compile(r"password authentication failed|no password supplied"), _fixed("DB 인증 실패")),
     (re.compile(r"the database system is starting up"), _fixed("DB 시작 중")),
