@@ -359,3 +359,18 @@ def test_database_error_in_korean_with_the_original_once() -> None:
     snapshot = fleet().model_copy(update={"servers": [server]})
     text = render(snapshot, analysis_of(snapshot))
     assert '- **PostgreSQL** — ⚠️ DB 역할 root 없음 (`FATAL:  role "root" does not exist`)\n' in text
+
+
+def test_docker_being_podman_is_no_news_when_podman_listed_the_containers() -> None:
+    from codeb_report.snapshot import ProbeOutcome, ProbeStatus
+
+    reason = "docker is podman's docker command (podman-docker)"
+    snapshot = fleet()
+    n1 = snapshot.servers[0]
+    assert n1.containers
+    n1.probes.append(ProbeOutcome(probe="docker", status=ProbeStatus.SKIPPED, reason=reason))
+    text = render(snapshot, analysis_of(snapshot))
+    assert "Podman으로 수집" not in text and "podman-docker" not in text
+    n1.containers = []
+    text = render(snapshot, analysis_of(snapshot))
+    assert "- Docker 컨테이너 수집하지 않음: docker 명령이 Podman (Podman으로 수집)\n" in text

@@ -279,8 +279,10 @@ def _server(
     view.databases = _databases(server)
     view.backups = [_backup(b, at) for b in server.backups]
     view.gaps = _gaps(server.probes)
-    if server.containers:  # found through one runtime: the other one missing is no news
-        kept = [g for g in view.gaps.get("containers", []) if g.failed or not g.missing_tool]
+    if server.containers:
+        # Found through one runtime: the other one skipped (not installed, or docker being
+        # podman-docker's) is no news; only a failure is.
+        kept = [g for g in view.gaps.get("containers", []) if g.failed]
         view.gaps["containers"] = kept
     return view
 
