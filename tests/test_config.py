@@ -130,6 +130,14 @@ BAD = [
         '[trends]\nsnapshots = "30"\n' + SERVERS,
         "fleet.toml: trends.snapshots: Input should be a valid integer",
     ),
+    (
+        '[roles.app]\nci_runner = "yes"\n' + SERVERS,
+        "fleet.toml: roles.app.ci_runner: Input should be a valid boolean",
+    ),
+    (
+        '[roles.db.redis]\nport = "6379"\n' + SERVERS,
+        "fleet.toml: roles.db.redis.port: Input should be a valid integer",
+    ),
 ]
 
 

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from codeb_report.logs import register_secret
 
-Port = Annotated[int, Field(ge=1, le=65535)]
+Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
 Runtime = Literal["podman", "docker"]
 RuntimeChoice = Literal["auto", "podman", "docker"]
 # "auto": podman when the server has it, else docker.
@@ -133,7 +133,7 @@ class StackSettings(Section):
     container_runtime: RuntimeChoice = DEFAULT_RUNTIME
     # GitHub Actions self-hosted runner units (actions.runner.*): reported when found;
     # true: one is expected here (none is a fact to flag); false: not looked for.
-    ci_runner: bool | None = None
+    ci_runner: Annotated[bool, Field(strict=True)] | None = None
     backups: list[BackupFolder] = Field(default_factory=list)
     centrifugo: CentrifugoSettings | None = None
     postgresql: PostgresSettings | None = None
