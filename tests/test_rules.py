@@ -329,7 +329,7 @@ def test_unreadable_backup_directory() -> None:
         pytest.skip("this snapshot model has no BackupDir.error yet")
     s.backups[0] = s.backups[0].model_copy(update={"error": "permission denied"})
     [f] = run("backup.unreadable", fleet(s))
-    assert plain(f.description) == "`/opt/codeb/backups`: `permission denied`"
+    assert plain(f.description) == "`/opt/codeb/backups`: 권한 없음"
     assert run("backup.missing", fleet(s)) == []  # unknown is not "empty"
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from codeb_report import units
 from codeb_report.analysis.model import Priority, code, text
+from codeb_report.analysis.reasons import probe_reason
 from codeb_report.analysis.rules.base import Hit, reachable, rule
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import BackupDir, Snapshot
@@ -44,13 +45,13 @@ def backup_unreadable(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
     """A backup directory codeb-report may not read: whether backups exist is unknown."""
     for server in reachable(snapshot):
         for backup in server.backups:
-            if (reason := _unreadable(backup)) is None:
+            if (reason := probe_reason(_unreadable(backup))) is None:
                 continue
             yield Hit(
                 priority=Priority.HIGH,
                 server=server.name,
                 title="백업 확인 불가",
-                description=text(code(backup.path), ": ", code(reason)),
+                description=text(code(backup.path), ": ") + reason.spans(detail=False),
                 action="백업 디렉토리 읽기 권한 부여",
                 step="백업 디렉토리 읽기 권한 부여",
                 summary="백업 디렉토리 확인 불가",
