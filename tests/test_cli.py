@@ -123,3 +123,27 @@ def test_diff_output_that_cannot_be_written_is_trouble_as_diff1(tmp_path: Path) 
     )
     assert done.returncode == 2  # diff's documented code for any trouble
     assert done.stderr.splitlines() == [f"Error: {target}: cannot write: Not a directory"]
+
+
+def test_send_dry_run_that_cannot_file_the_message_is_one_line_with_exit_6(
+    tmp_path: Path,
+) -> None:
+    day = tmp_path / "2025-12-20"
+    day.mkdir()
+    (day / "snapshot.json").write_bytes(EXAMPLE.read_bytes())
+    (day / "report.pdf").write_bytes(b"%PDF-1.7\n%%EOF\n")  # attached as bytes, not read
+    (day / "report.eml").mkdir()  # in the way of the message, even for root
+    config = tmp_path / "fleet.toml"
+    config.write_text(
+        '[[servers]]\nname = "n1"\nhost = "127.0.0.1"\n'
+        '[mail]\nhost = "127.0.0.1"\nsender = "report@example.com"\nto = ["ops@example.com"]\n'
+    )
+    done = subprocess.run(
+        [PROGRAM, "send", "-c", str(config), "--dry-run", str(day)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 6  # mail not delivered; the report stays
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert lines[0].endswith(f"mail: {day}/report.eml: cannot write: Is a directory")

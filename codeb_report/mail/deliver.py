@@ -51,7 +51,11 @@ def mail_report(
     msg = build_message(settings, snapshot, analysis, pdf, day, changes=_changes(folder, snapshot))
     if dry_run:
         eml = folder / EML_FILE
-        write_bytes_atomic(eml, msg.as_bytes(policy=policy.SMTP))
+        try:
+            write_bytes_atomic(eml, msg.as_bytes(policy=policy.SMTP))
+        except OSError as exc:
+            log.error("mail: %s: cannot write: %s", eml, exc.strerror or exc)
+            raise MailError(f"{eml}: cannot write: {exc.strerror or exc}") from None
         log.info("mail: dry run, message written to %s (not sent)", eml)
         return eml
     from codeb_report.mail.smtp import send
