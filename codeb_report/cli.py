@@ -126,10 +126,9 @@ def collect(
         click.echo(dumps(snapshot), nl=False)
     else:
         save(snapshot, output)
-    if config is not None:
-        from codeb_report.collect.fleet import collection_exit
+    from codeb_report.collect.fleet import collection_exit
 
-        sys.exit(int(collection_exit(snapshot)))
+    sys.exit(int(collection_exit(snapshot)))
 
 
 @cli.command(context_settings=CONTEXT)

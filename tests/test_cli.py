@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 
 from codeb_report import __version__
 from codeb_report.cli import cli
+from codeb_report.snapshot import ProbeStatus, load
 
 COMMANDS = sorted(cli.commands)
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,3 +149,22 @@ def test_send_dry_run_that_cannot_file_the_message_is_one_line_with_exit_6(
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr
     assert lines[0].endswith(f"mail: {day}/report.eml: cannot write: Is a directory")
+
+
+def test_local_collect_exit_code_says_a_probe_failed(tmp_path: Path, monkeypatch) -> None:
+    # A docker whose daemon is down, as on a server where dockerd died: that probe fails.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text(
+        "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.'"
+        " >&2\nexit 1\n"
+    )
+    docker.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    out = tmp_path / "s.json"
+    result = invoke("collect", "-o", str(out))
+    assert result.exit_code == 4
+    snapshot = load(out)
+    assert snapshot.servers[0].outcome("docker").status is ProbeStatus.FAILED
+    assert snapshot.servers[0].outcome("system").status is ProbeStatus.OK
