@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import markdown
@@ -374,3 +375,10 @@ def test_docker_being_podman_is_no_news_when_podman_listed_the_containers() -> N
     n1.containers = []
     text = render(snapshot, analysis_of(snapshot))
     assert "- Docker 컨테이너 수집하지 않음: docker 명령이 Podman (Podman으로 수집)\n" in text
+
+
+def test_report_date_is_the_fleet_s_day_without_a_configuration() -> None:
+    # 22:00 UTC on the 19th is 07:00 on the 20th in Seoul: the day the folder is named for.
+    snapshot = fleet()
+    snapshot.collected_at = datetime(2025, 12, 19, 22, 0, tzinfo=UTC)
+    assert "**생성일**: 2025-12-20" in render(snapshot, analyse(snapshot))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from codeb_report import __version__, units
 from codeb_report.analysis.model import (
@@ -23,6 +24,7 @@ from codeb_report.analysis.model import (
 )
 from codeb_report.analysis.reasons import Reason, connection_reason, probe_label, probe_reason
 from codeb_report.analysis.status import container_status, server_state, service_status
+from codeb_report.outputdir import DEFAULT_TIMEZONE
 from codeb_report.snapshot import (
     BackupDir,
     Container,
@@ -226,9 +228,8 @@ def build(
         _server(s, judged.get(s.name) or _unjudged(s), snapshot.collected_at, options)
         for s in snapshot.servers
     ]
-    collected = (
-        snapshot.collected_at.astimezone(options.zone) if options.zone else snapshot.collected_at
-    )
+    # Without a configuration the date is still the fleet's (Asia/Seoul), as the folder's is.
+    collected = snapshot.collected_at.astimezone(options.zone or ZoneInfo(DEFAULT_TIMEZONE))
     return ReportView(
         title=options.title or DEFAULT_TITLE,
         date=collected.date().isoformat(),
