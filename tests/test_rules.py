@@ -325,8 +325,6 @@ def test_backup_with_files_is_not_missing() -> None:
 
 def test_unreadable_backup_directory() -> None:
     s = _backup_server(exists=True, files=0)
-    if "error" not in type(s.backups[0]).model_fields:
-        pytest.skip("this snapshot model has no BackupDir.error yet")
     s.backups[0] = s.backups[0].model_copy(update={"error": "permission denied"})
     [f] = run("backup.unreadable", fleet(s))
     assert plain(f.description) == "`/opt/codeb/backups`: 권한 없음"

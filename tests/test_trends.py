@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import history_gen as gen
 import pytest
@@ -18,7 +17,6 @@ from codeb_report.history.trends import (
     build_trends,
     fit,
     forecast_findings,
-    load_trends,
 )
 
 HISTORY = gen.history()  # 35 days
@@ -100,22 +98,6 @@ def test_a_grown_filesystem_is_forecast_from_its_new_size_only() -> None:
     assert forecast.points == 5
     assert forecast.days_left == pytest.approx(110, abs=0.5)
     assert forecast_findings(build_trends(snapshots)) == []
-
-
-def test_load_trends_reads_the_dated_folders(tmp_path: Path) -> None:
-    gen.write_history(tmp_path, days=35)
-    (tmp_path / "latest").symlink_to(tmp_path / gen.day_of(34).isoformat())
-    (tmp_path / "notes").mkdir()
-    trends = load_trends(tmp_path, TrendSettings(snapshots=10))
-    assert [t.date() for t in trends.times] == [gen.day_of(i) for i in range(25, 35)]
-    until = load_trends(tmp_path, TrendSettings(snapshots=10), until=gen.day_of(20))
-    assert until.times[-1].date() == gen.day_of(20)
-    # The run's fresh snapshot replaces a stored one of the same day.
-    today = gen.snapshot_for(34)
-    today.servers = today.servers[:1]
-    current = load_trends(tmp_path, TrendSettings(snapshots=10), current=today)
-    assert len(current.times) == 10
-    assert [s.name for s in current.servers if s.memory_pct[-1] is not None] == ["n1"]
 
 
 @pytest.mark.parametrize(

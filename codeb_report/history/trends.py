@@ -9,12 +9,10 @@ counts, so a disk that was grown is not forecast from its old size.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from pathlib import Path
+from datetime import datetime
 
 from codeb_report.analysis.model import Finding, Priority, code, text
 from codeb_report.history.settings import TrendSettings
-from codeb_report.history.store import recent_snapshots
 from codeb_report.history.summary import size
 from codeb_report.snapshot import Snapshot
 
@@ -201,24 +199,3 @@ def _finding(server: str, forecasts: list[Forecast], settings: TrendSettings) ->
         action="불필요한 파일·로그 정리 또는 디스크 증설",
         icon="❌" if high else "⚠️",
     )
-
-
-def load_trends(
-    output_root: Path,
-    settings: TrendSettings | None = None,
-    until: date | None = None,
-    current: Snapshot | None = None,
-) -> Trends:
-    """Trends of the stored snapshots up to ``until``; ``current`` replaces that day's file.
-
-    The nightly run passes the snapshot it just collected, which may not be on disk yet.
-    """
-    settings = settings or TrendSettings()
-    stored = recent_snapshots(output_root, settings.snapshots, until)
-    if current is not None:
-        today = current.collected_at.date()
-        stored = [s for s in stored if s.day != today][-(settings.snapshots - 1) :]
-    snapshots = [s.load() for s in stored]
-    if current is not None:
-        snapshots.append(current)
-    return build_trends(snapshots, settings)
