@@ -180,7 +180,7 @@ def test_connections_dropped_by_maxstartups_are_retried(
     """sshd with MaxStartups 2 drops most of 16 simultaneous logins; none may be lost."""
     crowded = sshd_factory.start("crowded", max_startups="2", log_level="VERBOSE")
     servers = [(f"c{i:02d}", crowded, "") for i in range(16)]
-    config = config_for(sshd_factory, servers, "parallel = 16\nconnect_attempts = 8\n")
+    config = config_for(sshd_factory, servers, "parallel = 16\nconnect_attempts = 12\n")
     snapshot = collect_fleet(config, lambda c, s: [Whoami()])
     assert [s.name for s in snapshot.servers if not s.reachable] == []
     log = (crowded.directory / "sshd.log").read_text()
