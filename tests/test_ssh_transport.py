@@ -177,12 +177,12 @@ def test_a_silent_server_times_out_without_retries(
 def test_connections_dropped_by_maxstartups_are_retried(
     sshd_factory: SshdFactory, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    """sshd with MaxStartups 2 drops most of 16 simultaneous logins; none may be lost."""
-    crowded = sshd_factory.start("crowded", max_startups="2", log_level="VERBOSE")
+    """sshd with MaxStartups 4 drops most of 16 simultaneous logins; none may be lost."""
+    crowded = sshd_factory.start("crowded", max_startups="4", log_level="VERBOSE")
     servers = [(f"c{i:02d}", crowded, "") for i in range(16)]
     config = config_for(sshd_factory, servers, "parallel = 16\nconnect_attempts = 12\n")
     snapshot = collect_fleet(config, lambda c, s: [Whoami()])
-    assert [s.name for s in snapshot.servers if not s.reachable] == []
+    assert [(s.name, s.error) for s in snapshot.servers if not s.reachable] == []
     log = (crowded.directory / "sshd.log").read_text()
     assert "past MaxStartups" in log  # the drops did happen
     assert "Traceback" not in capfd.readouterr().err  # paramiko's logger stays quiet
