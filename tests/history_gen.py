@@ -68,7 +68,8 @@ def _server(name: str, index: int, days: int, rng: random.Random) -> Server:
     if name == "n1":
         reserve = DATA_SIZE // 20
         used_last = DATA_SIZE - reserve - DATA_FREE_LAST
-        filesystems.append(_fs("/data", DATA_SIZE, used_last - (days - 1 - index) * GB_PER_DAY))
+        used = max(0, used_last - (days - 1 - index) * GB_PER_DAY)  # empty before it filled
+        filesystems.append(_fs("/data", DATA_SIZE, used))
     boot = datetime(2025, 9, 1, tzinfo=UTC)
     containers = [
         Container(
