@@ -13,7 +13,7 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -32,6 +32,7 @@ from codeb_report.history.settings import DiffSettings, TrendSettings
 from codeb_report.mail.settings import MailSettings
 from codeb_report.outputdir import OutputSettings
 from codeb_report.probes.stack.settings import StackSettings
+from codeb_report.validation import field_path
 
 DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -172,25 +173,6 @@ def expand(path: str) -> Path:
     return Path(path).expanduser()
 
 
-def _field_path(loc: tuple[Any, ...], data: Any) -> str:
-    """``('servers', 1, 'port')`` -> ``servers[n2].port``, naming list items by their name."""
-    parts: list[str] = []
-    node = data
-    for item in loc:
-        if isinstance(item, int):
-            label = str(item)
-            if isinstance(node, list) and 0 <= item < len(node) and isinstance(node[item], dict):
-                label = str(node[item].get("name", item))
-            parts[-1:] = [f"{parts[-1]}[{label}]"] if parts else [f"[{label}]"]
-        elif item != "[key]":  # pydantic's marker for a bad dict key: the key names it
-            parts.append(str(item))
-        try:
-            node = node[item]  # type: ignore[index]
-        except (KeyError, IndexError, TypeError):
-            node = None
-    return ".".join(parts)
-
-
 _VALUE_ERROR = re.compile(r"^(Value error|Assertion failed), ")
 
 
@@ -205,7 +187,7 @@ def parse_config(text: str, source: str) -> Config:
     except ValidationError as exc:
         err = exc.errors()[0]
         message = _VALUE_ERROR.sub("", err["msg"])
-        field = _field_path(tuple(err["loc"]), data)
+        field = field_path(tuple(err["loc"]), data)
         if err["type"] == "missing":
             message = "missing (required)"
         elif err["type"] == "extra_forbidden":

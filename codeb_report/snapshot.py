@@ -26,6 +26,7 @@ from pydantic import (
 
 from codeb_report.atomic import write_text_atomic
 from codeb_report.errors import OutputError, SnapshotError
+from codeb_report.validation import field_path
 
 SCHEMA_VERSION = 1
 
@@ -294,28 +295,6 @@ def save(snapshot: Snapshot, path: Path) -> None:
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
-def _field_path(loc: tuple[Any, ...], data: Any) -> str:
-    """Turn a pydantic error location into ``servers[n3].memory.total``."""
-    parts: list[str] = []
-    node = data
-    for item in loc:
-        if isinstance(item, int):
-            label = str(item)
-            if isinstance(node, list) and item < len(node) and isinstance(node[item], dict):
-                label = str(node[item].get("name", item))
-            parts[-1:] = [f"{parts[-1]}[{label}]"] if parts else [f"[{label}]"]
-        else:
-            parts.append(str(item))
-        node = node[item] if isinstance(node, (list, dict)) and _has(node, item) else None
-    return ".".join(parts)
-
-
-def _has(node: list | dict, key: Any) -> bool:
-    if isinstance(node, dict):
-        return key in node
-    return isinstance(key, int) and 0 <= key < len(node)
-
-
 def parse(text: str, source: str) -> Snapshot:
     """Validate snapshot JSON; errors name ``source`` and the offending field in one line."""
     try:
@@ -340,7 +319,7 @@ def parse(text: str, source: str) -> Snapshot:
         return Snapshot.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = _field_path(tuple(err["loc"]), data) or "(top level)"
+        field = field_path(tuple(err["loc"]), data) or "(top level)"
         message = err["msg"].removeprefix("Value error, ")
         raise SnapshotError(f"{source}: {field}: {message}") from None
 
