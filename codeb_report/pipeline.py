@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from codeb_report.probes.base import Probe
 
 
-def collect_snapshot(config: Config | None = None, *, accept_new: bool = False,
-                     verbosity: int = 0) -> Snapshot:
+def collect_snapshot(
+    config: Config | None = None, *, accept_new: bool = False, verbosity: int = 0
+) -> Snapshot:
     """This machine without a configuration; else every configured server over SSH."""
     from codeb_report.probes import default_probes
 
@@ -38,9 +39,13 @@ def probes_for(config: Config, server: ServerConfig) -> Sequence[Probe]:
     return [*default_probes(), *stack_probes(config.role(server))]
 
 
-def render_snapshot(snapshot: Snapshot, formats: list[str], out_dir: Path,
-                    thresholds: Thresholds | None = None,
-                    config: Config | None = None) -> list[Path]:
+def render_snapshot(
+    snapshot: Snapshot,
+    formats: list[str],
+    out_dir: Path,
+    thresholds: Thresholds | None = None,
+    config: Config | None = None,
+) -> list[Path]:
     """Analyse and render; a configuration adds its thresholds, title and descriptions."""
     from codeb_report.analysis import analyse
     from codeb_report.render import RenderOptions, render_report
