@@ -6,7 +6,7 @@ import shlex
 from collections.abc import Callable
 from typing import TypeVar
 
-from codeb_report.probes.base import Probe
+from codeb_report.probes.stack.database import DatabaseProbe
 from codeb_report.probes.stack.settings import PostgresSettings
 from codeb_report.probes.stack.shell import run_in, section, select_runtime, split_sections
 from codeb_report.snapshot import Database, PostgreSQL, Server
@@ -34,7 +34,7 @@ DOWN = (
 )
 
 
-class PostgresProbe(Probe):
+class PostgresProbe(DatabaseProbe):
     """PostgreSQL through ``pg_isready`` and ``psql`` on the host or inside a container.
 
     ``pg_isready`` tells whether the server runs even when we may not log in; ``psql``
@@ -60,16 +60,9 @@ class PostgresProbe(Probe):
 
     name = "postgresql"
 
-    def __init__(self, settings: PostgresSettings) -> None:
-        self.settings = settings
-        self.password, self.password_problem = settings.resolve()
-        if settings.container is None:
-            self.requires = ("psql",)
-        elif settings.runtime != "auto":
-            self.requires = (settings.runtime,)
-
-    def secrets(self) -> dict[str, str]:
-        return {PASSWORD_VAR: self.password} if self.password else {}
+    client = "psql"
+    password_var = PASSWORD_VAR
+    settings: PostgresSettings
 
     def command(self) -> str:
         s = self.settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from codeb_report.probes.base import Probe
+from codeb_report.probes.stack.database import DatabaseProbe
 from codeb_report.probes.stack.settings import RedisSettings
 from codeb_report.probes.stack.shell import run_in, section, select_runtime, split_sections
 from codeb_report.snapshot import Redis, Server
@@ -15,7 +15,7 @@ PASSWORD_VAR = "CB_REDIS_PASSWORD"
 ALIVE = ("PONG", "NOAUTH", "WRONGPASS", "LOADING", "ERR", "MASTERDOWN", "BUSY")
 
 
-class RedisProbe(Probe):
+class RedisProbe(DatabaseProbe):
     """Redis through ``redis-cli`` on the host or inside a Podman/Docker container.
 
     ``redis-cli`` exits 0 on NOAUTH, so the answer's text decides. Without a password,
@@ -42,16 +42,9 @@ class RedisProbe(Probe):
 
     name = "redis"
 
-    def __init__(self, settings: RedisSettings) -> None:
-        self.settings = settings
-        self.password, self.password_problem = settings.resolve()
-        if settings.container is None:
-            self.requires = ("redis-cli",)
-        elif settings.runtime != "auto":
-            self.requires = (settings.runtime,)
-
-    def secrets(self) -> dict[str, str]:
-        return {PASSWORD_VAR: self.password} if self.password else {}
+    client = "redis-cli"
+    password_var = PASSWORD_VAR
+    settings: RedisSettings
 
     def command(self) -> str:
         s = self.settings
