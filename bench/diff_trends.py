@@ -39,7 +39,7 @@ TRENDS = """
 import sys
 from pathlib import Path
 from codeb_report.analysis import analyse
-from codeb_report.history.section import NightlyHistory
+from codeb_report.nightly.stages import NightlyHistory
 from codeb_report.history.settings import TrendSettings
 from codeb_report.render.templates import markdown_env
 from codeb_report.snapshot import load

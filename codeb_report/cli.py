@@ -381,7 +381,7 @@ def diff(
     Example:
       codeb-report diff 2025-12-19 2025-12-20 --output-root /var/lib/codeb-report/output
     """
-    from codeb_report.history.command import run_diff
+    from codeb_report.diff_command import run_diff
 
     steps = {"disk_step": disk_step, "memory_step": memory_step}
     given = {k: v for k, v in steps.items() if v is not None}

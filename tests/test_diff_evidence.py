@@ -17,8 +17,8 @@ from codeb_report.history.diff import FindingState, SnapshotDiff
 from codeb_report.history.evidence import FORECAST_RULE, RULE_PROBES
 from codeb_report.history.summary import summary_lines
 from codeb_report.history.trends import FORECAST_RULE as TRENDS_FORECAST_RULE
+from codeb_report.history.view import diff_view
 from codeb_report.render.diff_report import diff_markdown
-from codeb_report.render.diff_view import diff_view
 from codeb_report.snapshot import ProbeOutcome, ProbeStatus, Snapshot, load
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "fleet-snapshot.json"

@@ -6,8 +6,8 @@ import re
 import subprocess
 from pathlib import Path
 
+from codeb_report.history.view import DiffView, Table
 from codeb_report.render.diff_report import diff_pdf
-from codeb_report.render.diff_view import DiffView, Table
 
 
 def _page(pdf: Path, number: int) -> str:

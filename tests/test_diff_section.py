@@ -10,8 +10,9 @@ import history_gen as gen
 import pytest
 
 from codeb_report.analysis import analyse
-from codeb_report.history.section import NightlyHistory, build_history
+from codeb_report.history.section import build_history
 from codeb_report.history.trends import FORECAST_RULE
+from codeb_report.nightly.stages import NightlyHistory
 from codeb_report.render import render_report
 
 LAST = 34

@@ -7,8 +7,8 @@ import history_gen as gen
 from codeb_report.analysis.model import Finding, Priority, text
 from codeb_report.history.diff import diff_snapshots
 from codeb_report.history.summary import summary_lines
+from codeb_report.history.view import diff_view
 from codeb_report.render.diff_report import diff_markdown
-from codeb_report.render.diff_view import diff_view
 
 HISTORY = gen.history()
 

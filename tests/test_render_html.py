@@ -122,7 +122,7 @@ def test_nightly_history_sections_follow_the_conclusion(tmp_path: Path) -> None:
     import history_gen
 
     from codeb_report.analysis import analyse
-    from codeb_report.history.section import NightlyHistory
+    from codeb_report.nightly.stages import NightlyHistory
 
     history_gen.write_history(tmp_path / "out", days=4, servers=2)
     snapshot = history_gen.snapshot_for(4, servers=2)

@@ -14,8 +14,8 @@ import pytest
 from codeb_report.analysis import analyse
 from codeb_report.history.charts import label_step, load_chart, usage_chart
 from codeb_report.history.charts_html import HEADING
-from codeb_report.history.section import NightlyHistory
 from codeb_report.history.trends import ServerSeries
+from codeb_report.nightly.stages import NightlyHistory
 
 LAST = 34
 MD_ONLY = "HTML·PDF 리포트에 서버별 차트가 있습니다."

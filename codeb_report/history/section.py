@@ -1,17 +1,15 @@
 """What the nightly report says about the past: "전일 대비 변경 사항" and "리소스 추세".
 
-``NightlyHistory`` wraps the run's analyse and render stages: analysing also reads the
-stored history, diffs against the most recent earlier snapshot and adds the disk-full
-forecasts to the findings; rendering hands the history to the report templates.
+``build_history`` reads the stored history, diffs against the most recent earlier snapshot
+and forecasts full disks; the ``HistoryReport`` it returns is the view the renderer lays
+out (as ``Analysis`` is), so history never calls the renderer.
 
-    stages = NightlyHistory(output_root, analyse=lambda s: analyse(s, thresholds))
-    run_nightly(options, collect, stages.analyse, stages.render)
-    stages.history.summary  # Korean lines for the mail body, most important first
+    history = build_history(snapshot, analysis, output_root, analyse)
+    history.summary  # Korean lines for the mail body, most important first
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
@@ -31,11 +29,10 @@ from codeb_report.history.trends import (
     days_text,
     forecast_findings,
 )
+from codeb_report.history.view import DiffView, diff_view, no_previous_view
 from codeb_report.logs import get_logger
-from codeb_report.render.diff_view import DiffView, diff_view, no_previous_view
 from codeb_report.snapshot import Snapshot
 
-Render = Callable[..., list[Path]]
 log = get_logger("history")
 FORECAST_TABLE_DAYS = 365
 _RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
@@ -159,49 +156,6 @@ def with_findings(analysis: Analysis, extra: list[Finding]) -> Analysis:
         return analysis
     findings = sorted([*analysis.findings, *extra], key=lambda f: _RANK[f.priority])
     return analysis.model_copy(update={"findings": findings})
-
-
-@dataclass
-class NightlyHistory:
-    """The run's analyse and render stages with the history sections added.
-
-    A history that cannot be built (a bug, an unreadable output folder) is logged and the
-    report goes out without its sections: the past never costs tonight's report.
-    """
-
-    output_root: Path
-    analyse_only: Analyse
-    day: date | None = None
-    diff_settings: DiffSettings | None = None
-    trend_settings: TrendSettings | None = None
-    render_only: Render | None = None  # default: codeb_report.render.render_report
-    history: HistoryReport | None = None
-
-    def analyse(self, snapshot: Snapshot) -> Analysis:
-        analysis = self.analyse_only(snapshot)
-        try:
-            self.history = build_history(
-                snapshot,
-                analysis,
-                self.output_root,
-                self.analyse_only,
-                self.day,
-                self.diff_settings,
-                self.trend_settings,
-            )
-        except Exception as exc:  # see the class docstring
-            log.error("history sections left out: %s", exc)
-            self.history = None
-            return analysis
-        return with_findings(analysis, self.history.forecasts)
-
-    def render(
-        self, snapshot: Snapshot, analysis: Analysis, formats: list[str], out_dir: Path
-    ) -> list[Path]:
-        render = self.render_only
-        if render is None:
-            from codeb_report.render import render_report as render
-        return render(snapshot, analysis, formats, out_dir, history=self.history)
 
 
 MAIL_CHANGES = 10

@@ -43,7 +43,7 @@ def _mail_settings(config: Config, config_path: Path) -> MailSettings:
 def execute_run(request: RunRequest) -> Exit:
     from codeb_report.analysis import analyse
     from codeb_report.config import load_config
-    from codeb_report.history.section import NightlyHistory
+    from codeb_report.nightly.stages import NightlyHistory
     from codeb_report.pipeline import collect_snapshot
     from codeb_report.render import RenderOptions, render_report
 

@@ -11,8 +11,8 @@ import jinja2
 from codeb_report import __version__
 from codeb_report.history.diff import SnapshotDiff
 from codeb_report.history.summary import summary_lines
+from codeb_report.history.view import DiffView, diff_view
 from codeb_report.render import escape
-from codeb_report.render.diff_view import DiffView, diff_view
 
 DIFF_FORMATS = ("md", "html", "pdf", "json")
 _PACKAGE = Path(__file__).resolve().parent.parent

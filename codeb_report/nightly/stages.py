@@ -1,0 +1,70 @@
+"""The nightly run's analyse and render stages, with the history sections added.
+
+Analysing also reads the stored history, diffs against the most recent earlier snapshot
+and adds the disk-full forecasts to the findings; rendering hands that history, a view,
+to the renderer.
+
+    stages = NightlyHistory(output_root, analyse=lambda s: analyse(s, thresholds))
+    run_nightly(options, collect, stages.analyse, stages.render)
+    stages.history.summary  # Korean lines for the mail body, most important first
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from codeb_report.analysis.model import Analysis
+from codeb_report.history.compare import Analyse
+from codeb_report.history.section import HistoryReport, build_history, with_findings
+from codeb_report.history.settings import DiffSettings, TrendSettings
+from codeb_report.logs import get_logger
+from codeb_report.snapshot import Snapshot
+
+Render = Callable[..., list[Path]]
+log = get_logger("history")
+
+
+@dataclass
+class NightlyHistory:
+    """The run's analyse and render stages with the history sections added.
+
+    A history that cannot be built (a bug, an unreadable output folder) is logged and the
+    report goes out without its sections: the past never costs tonight's report.
+    """
+
+    output_root: Path
+    analyse_only: Analyse
+    day: date | None = None
+    diff_settings: DiffSettings | None = None
+    trend_settings: TrendSettings | None = None
+    render_only: Render | None = None  # default: codeb_report.render.render_report
+    history: HistoryReport | None = None
+
+    def analyse(self, snapshot: Snapshot) -> Analysis:
+        analysis = self.analyse_only(snapshot)
+        try:
+            self.history = build_history(
+                snapshot,
+                analysis,
+                self.output_root,
+                self.analyse_only,
+                self.day,
+                self.diff_settings,
+                self.trend_settings,
+            )
+        except Exception as exc:  # see the class docstring
+            log.error("history sections left out: %s", exc)
+            self.history = None
+            return analysis
+        return with_findings(analysis, self.history.forecasts)
+
+    def render(
+        self, snapshot: Snapshot, analysis: Analysis, formats: list[str], out_dir: Path
+    ) -> list[Path]:
+        render = self.render_only
+        if render is None:
+            from codeb_report.render import render_report as render
+        return render(snapshot, analysis, formats, out_dir, history=self.history)

@@ -1,0 +1,55 @@
+"""The report's rows: snapshot facts joined with the analysis' judgements, ready to print.
+
+Templates only lay these out; deciding what a row holds (which ports belong to which
+container, how long a container has been up) happens here, once for every format. One
+module per block of the report: ``server`` joins them into section 2's view of a server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from codeb_report import __version__
+from codeb_report.analysis.model import Analysis, Finding, Priority
+from codeb_report.outputdir import DEFAULT_TIMEZONE
+from codeb_report.render.view.options import RenderOptions
+from codeb_report.render.view.ports import PortRow
+from codeb_report.render.view.server import ServerView, heading, server_view, unjudged
+from codeb_report.snapshot import Snapshot
+
+__all__ = ["PortRow", "RenderOptions", "ReportView", "ServerView", "build", "heading"]
+
+
+@dataclass
+class ReportView:
+    title: str
+    date: str
+    version: str
+    servers: list[ServerView]
+    analysis: Analysis
+    priorities: list[tuple[Priority, list[Finding]]]
+
+
+DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
+
+
+def build(
+    snapshot: Snapshot, analysis: Analysis, options: RenderOptions | None = None
+) -> ReportView:
+    options = options or RenderOptions()
+    judged = {s.name: s for s in analysis.servers}
+    servers = [
+        server_view(s, judged.get(s.name) or unjudged(s), snapshot.collected_at, options)
+        for s in snapshot.servers
+    ]
+    # Without a configuration the date is still the fleet's (Asia/Seoul), as the folder's is.
+    collected = snapshot.collected_at.astimezone(options.zone or ZoneInfo(DEFAULT_TIMEZONE))
+    return ReportView(
+        title=options.title or DEFAULT_TITLE,
+        date=collected.date().isoformat(),
+        version=__version__,
+        servers=servers,
+        analysis=analysis,
+        priorities=[(p, analysis.by_priority(p)) for p in Priority],
+    )

@@ -1,0 +1,61 @@
+"""Section 2's listening ports: one row per port and process, with what it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codeb_report.render.view.options import RenderOptions
+from codeb_report.snapshot import ListeningPort, Server
+
+# Ports whose service is known without asking the process; shown when nothing better is.
+WELL_KNOWN_PORTS = {
+    22: "SSH",
+    25: "SMTP",
+    53: "DNS",
+    80: "HTTP",
+    443: "HTTPS",
+    3306: "MySQL",
+    5432: "PostgreSQL",
+    6379: "Redis",
+    9090: "Prometheus",
+    9100: "node_exporter",
+}
+
+
+@dataclass(frozen=True)
+class PortRow:
+    port: int
+    addresses: str
+    process: str | None
+    described: str | None  # what the configuration calls it: said first
+    container: str | None
+    service: str | None  # Centrifugo or a well-known service
+
+    @property
+    def description(self) -> str | None:
+        """The 설명 column: the configuration's words, else the container publishing the
+        port (by name, as configured descriptions name containers), else the service.
+        Words that only repeat the 프로세스 column say nothing: "docker-proxy | docker-proxy"."""
+        process = (self.process or "").lower()
+        for words in (self.described, self.container, self.service):
+            if words and words.lower() != process:
+                return words
+        return None
+
+
+def port_rows(server: Server, options: RenderOptions) -> list[PortRow]:
+    """One row per port and process; IPv4 and IPv6 listeners of the same socket share it."""
+    by_container = {p.host_port: c.name for c in server.containers for p in c.ports if p.host_port}
+    centrifugo_port = server.centrifugo.port if server.centrifugo else None
+    grouped: dict[tuple[int, str | None], list[ListeningPort]] = {}
+    for p in server.ports:
+        grouped.setdefault((p.port, p.process), []).append(p)
+    rows = []
+    for (port, process), listeners in sorted(
+        grouped.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+    ):
+        service = "Centrifugo" if port == centrifugo_port else WELL_KNOWN_PORTS.get(port)
+        addresses = ", ".join(dict.fromkeys(p.address for p in listeners))
+        described = options.ports.get(port)
+        rows.append(PortRow(port, addresses, process, described, by_container.get(port), service))
+    return rows

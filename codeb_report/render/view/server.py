@@ -1,0 +1,87 @@
+"""Section 2's view of one server: its heading and every block of rows, joined."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from codeb_report.analysis.model import ServerAnalysis
+from codeb_report.analysis.reasons import Reason, connection_reason
+from codeb_report.analysis.status import server_state
+from codeb_report.render.view.backups import BackupRow, backup_row
+from codeb_report.render.view.centrifugo import CentrifugoView, centrifugo_view
+from codeb_report.render.view.containers import ContainerRow, container_row, running
+from codeb_report.render.view.databases import DatabaseRow, database_rows
+from codeb_report.render.view.gaps import Gap, gaps_by_section
+from codeb_report.render.view.options import RenderOptions
+from codeb_report.render.view.ports import PortRow, port_rows
+from codeb_report.render.view.services import ServiceRow, service_rows
+from codeb_report.snapshot import Server
+
+
+@dataclass
+class ServerView:
+    server: Server
+    analysis: ServerAnalysis
+    hostname: str
+    location: str  # address, or host when no address is known
+    heading: str  # the role as section 2's heading says it: "Storage Server"
+    failure: Reason | None = None  # why an unreachable server was not collected
+    containers: list[ContainerRow] = field(default_factory=list)
+    stopped: list[ContainerRow] = field(default_factory=list)
+    missing_containers: list[str] = field(default_factory=list)  # watched, but not there
+    services: list[ServiceRow] = field(default_factory=list)
+    ports: list[PortRow] = field(default_factory=list)
+    centrifugo: CentrifugoView | None = None
+    databases: list[DatabaseRow] = field(default_factory=list)
+    backups: list[BackupRow] = field(default_factory=list)
+    gaps: dict[str, list[Gap]] = field(default_factory=dict)  # by section; "other" for the rest
+
+
+def heading(role: str) -> str:
+    """Section 2 names a server by its role as a noun: "Storage (DB)" -> "Storage Server",
+    "Streaming" -> "Streaming Server", "App Server" stays; Korean roles get 서버."""
+    base = re.sub(r"\s*\([^)]*\)\s*$", "", role).strip() or role.strip()
+    if not base:
+        return "서버"
+    korean = any("\uac00" <= ch <= "\ud7a3" for ch in base)
+    if korean:
+        return base if base.endswith("서버") else f"{base} 서버"
+    return base if base.lower().endswith("server") else f"{base} Server"
+
+
+def unjudged(server: Server) -> ServerAnalysis:
+    """A server the analysis left out still gets its row; its state comes from the snapshot."""
+    return ServerAnalysis(name=server.name, state=server_state(server))
+
+
+def server_view(
+    server: Server, judged: ServerAnalysis, at: datetime, options: RenderOptions
+) -> ServerView:
+    hostname = server.system.hostname if server.system else server.host
+    view = ServerView(server, judged, hostname, server.address or server.host, heading(server.role))
+    if not server.reachable:
+        view.failure = connection_reason(server.error) if server.error else None
+        return view
+    rows = [container_row(c, judged, at) for c in server.containers]
+    view.containers = [r for r, c in zip(rows, server.containers, strict=True) if running(c)]
+    view.stopped = [r for r, c in zip(rows, server.containers, strict=True) if not running(c)]
+    names = {c.name for c in server.containers}
+    view.missing_containers = [
+        w.name
+        for w in server.watched
+        if w.kind == "container" and w.present is False and w.name not in names
+    ]
+    view.services = service_rows(server, judged, options)
+    view.ports = port_rows(server, options)
+    view.centrifugo = centrifugo_view(server, at)
+    view.databases = database_rows(server)
+    view.backups = [backup_row(b, at) for b in server.backups]
+    view.gaps = gaps_by_section(server.probes)
+    if server.containers:
+        # Found through one runtime: the other one skipped (not installed, or docker being
+        # podman-docker's) is no news; only a failure is.
+        kept = [g for g in view.gaps.get("containers", []) if g.failed]
+        view.gaps["containers"] = kept
+    return view
