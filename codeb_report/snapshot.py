@@ -215,6 +215,33 @@ class Watched(Model):
     error: str | None = None
 
 
+class ProxyRoute(Model):
+    """One ``reverse_proxy`` handler and where it sits: server, listen addresses, matchers."""
+
+    server: str  # the proxy's own name for the listening server, e.g. Caddy's "srv0"
+    listen: list[str] = Field(default_factory=list)  # ":443", "127.0.0.1:8080"
+    hosts: list[str] = Field(default_factory=list)  # host matchers; empty: any host
+    paths: list[str] = Field(default_factory=list)  # path matchers; empty: any path
+    upstreams: list[str] = Field(default_factory=list)  # dial addresses, "localhost:4001"
+    dynamic: bool = False  # upstreams found at run time (SRV, A records), not listed
+
+
+class ReverseProxy(Model):
+    """The reverse proxy a server runs, as its running configuration routes requests.
+
+    ``source`` says where the configuration was read: the proxy's admin API, or its
+    configuration file adapted (``admin_error`` then says why the API was not used).
+    """
+
+    software: Literal["caddy"] = "caddy"
+    version: str | None = None
+    source: Literal["admin", "caddyfile"]
+    origin: str  # the admin URL or the Caddyfile's path
+    admin_error: str | None = None
+    routes: list[ProxyRoute] = Field(default_factory=list)
+    truncated: bool = False  # more routes than the probe keeps
+
+
 class Server(Model):
     name: str
     host: str
@@ -235,6 +262,7 @@ class Server(Model):
     redis: Redis | None = None
     backups: list[BackupDir] = Field(default_factory=list)
     watched: list[Watched] = Field(default_factory=list)
+    proxy: ReverseProxy | None = None
     probes: list[ProbeOutcome] = Field(default_factory=list)
 
     def outcome(self, probe: str) -> ProbeOutcome | None:

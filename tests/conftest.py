@@ -1,5 +1,6 @@
 """Shared fixtures: real servers on 127.0.0.1 live in tests/servers/, one module each."""
 
+from servers.caddy import caddy_server  # noqa: F401  (fixture)
 from servers.postgres import postgres_server  # noqa: F401  (fixture)
 from servers.redis import redis_server  # noqa: F401  (fixture)
 from servers.smtp import smtp_ca  # noqa: F401  (fixture)

@@ -16,6 +16,7 @@ import pytest
 
 from codeb_report.probes.base import Probe
 from codeb_report.probes.stack.backups import BackupsProbe
+from codeb_report.probes.stack.caddy import CaddyProbe
 from codeb_report.probes.stack.centrifugo import (
     CentrifugoConfig,
     CentrifugoHealth,
@@ -26,6 +27,7 @@ from codeb_report.probes.stack.postgresql import PostgresProbe
 from codeb_report.probes.stack.redis import RedisProbe
 from codeb_report.probes.stack.settings import (
     BackupFolder,
+    CaddySettings,
     CentrifugoSettings,
     PostgresSettings,
     RedisSettings,
@@ -64,6 +66,7 @@ PROBES: dict[str, tuple[Callable[[dict[str, Any]], Probe], Callable[[Server], An
     "watched.containers": (lambda s: WatchedContainers(**s), lambda v: v.watched),
     "redis": (lambda s: RedisProbe(RedisSettings(**s)), lambda v: v.redis),
     "postgresql": (lambda s: PostgresProbe(PostgresSettings(**s)), lambda v: v.postgresql),
+    "caddy": (lambda s: CaddyProbe(CaddySettings(**s)), lambda v: v.proxy),
 }
 
 CASES = sorted(FIXTURES.glob("*/*.json"))

@@ -54,6 +54,7 @@ PROBE_LABELS = {
     "postgresql": "PostgreSQL",
     "redis": "Redis",
     "backups": "백업 디렉토리",
+    "caddy": "Caddy 리버스 프록시 설정",
     "watched.containers": "감시 대상 컨테이너",
     "watched.units": "감시 대상 서비스",
 }

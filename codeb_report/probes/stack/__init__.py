@@ -1,4 +1,4 @@
-"""Probes of what a server's role runs: Centrifugo, PostgreSQL, Redis, backups, watched units.
+"""Probes of what a server's role runs: Centrifugo, PostgreSQL, Redis, Caddy, backups, units.
 
 ``stack_probes(settings)`` gives the probes for one role's settings; the collector adds
 them to the base probes of every server of that role.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from codeb_report.probes.base import Probe
 from codeb_report.probes.stack.backups import BackupsProbe
+from codeb_report.probes.stack.caddy import CaddyProbe
 from codeb_report.probes.stack.centrifugo import (
     CentrifugoConfig,
     CentrifugoHealth,
@@ -43,4 +44,6 @@ def stack_probes(settings: StackSettings) -> list[Probe]:
         probes.append(PostgresProbe(settings.postgresql))
     if settings.redis is not None:
         probes.append(RedisProbe(settings.redis))
+    if settings.caddy is not None:
+        probes.append(CaddyProbe(settings.caddy))
     return probes

@@ -9,6 +9,9 @@ Example::
     redis = { container = "codeb-redis", password_env = "CODEB_REDIS_PASSWORD" }
     postgresql = { container = "codeb-postgres", user = "postgres", password_file = "~/.pgpass-n3" }
 
+    [roles.app.caddy]
+    caddyfile = "/etc/caddy/Caddyfile"
+
     [roles.streaming.centrifugo]
     config_path = "/etc/centrifugo/config.json"
 
@@ -125,6 +128,14 @@ class CentrifugoSettings(Section):
     health_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
 
 
+class CaddySettings(Section):
+    """Where Caddy's running configuration is read: its admin API, else its Caddyfile."""
+
+    admin_url: Annotated[str, Field(pattern=r"^https?://[^\s]+$")] = "http://localhost:2019"
+    caddyfile: Annotated[str, Field(pattern=r"^/")] = "/etc/caddy/Caddyfile"
+    binary: str = "caddy"
+
+
 class StackSettings(Section):
     """What the servers of one role run and keep, for the stack probes."""
 
@@ -138,6 +149,7 @@ class StackSettings(Section):
     centrifugo: CentrifugoSettings | None = None
     postgresql: PostgresSettings | None = None
     redis: RedisSettings | None = None
+    caddy: CaddySettings | None = None  # the reverse proxy in front of the app servers
 
     def secret_problems(self) -> list[str]:
         """Unreadable passwords, for ``check-config``: ``redis.password_env: ...``."""
