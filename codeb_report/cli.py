@@ -308,10 +308,15 @@ def check_config(path: Path) -> None:
     Example:
       codeb-report check-config fleet.toml
     """
-    from codeb_report.config import identity_problems, load_config, secret_problems
+    from codeb_report.config import (
+        identity_problems,
+        known_hosts_problems,
+        load_config,
+        secret_problems,
+    )
 
     config = load_config(path)
-    problems = identity_problems(config) + secret_problems(config)
+    problems = identity_problems(config) + known_hosts_problems(config) + secret_problems(config)
     if problems:
         extra = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise UserError(f"{path}: {problems[0]}{extra}")

@@ -224,19 +224,33 @@ def identity_problems(config: Config) -> list[str]:
     Checked by check-config rather than on load: rendering with a configuration must
     work on a machine that has no SSH keys.
     """
-    problems = []
-    for server in config.servers:
-        if server.identity_file is None:
-            continue
-        path = expand(server.identity_file)
-        field = f"servers[{server.name}].identity_file"
-        if not path.exists():
-            problems.append(f"{field}: {path}: no such file")
-        elif not path.is_file():
-            problems.append(f"{field}: {path}: not a file")
-        elif not os.access(path, os.R_OK):
-            problems.append(f"{field}: {path}: cannot read (permission denied)")
-    return problems
+    found = (
+        _file_problem(f"servers[{server.name}].identity_file", expand(server.identity_file))
+        for server in config.servers
+        if server.identity_file is not None
+    )
+    return [problem for problem in found if problem]
+
+
+def known_hosts_problems(config: Config) -> list[str]:
+    """``extra_known_hosts`` files that cannot be read now: a key thought to be trusted
+    from there would otherwise be refused as unknown on every run, with no word why.
+    (``known_hosts`` itself may be missing: ``--accept-new`` creates it.)"""
+    found = (
+        _file_problem(f"ssh.extra_known_hosts[{index}]", expand(path))
+        for index, path in enumerate(config.ssh.extra_known_hosts)
+    )
+    return [problem for problem in found if problem]
+
+
+def _file_problem(field: str, path: Path) -> str | None:
+    if not path.exists():
+        return f"{field}: {path}: no such file"
+    if not path.is_file():
+        return f"{field}: {path}: not a file"
+    if not os.access(path, os.R_OK):
+        return f"{field}: {path}: cannot read (permission denied)"
+    return None
 
 
 def example_config() -> str:

@@ -93,6 +93,10 @@ UNKNOWN_KEY = (
         (UNKNOWN_KEY, "호스트 키 미확인 (SHA256:q1w2E3r4/T5y…)"),
         ("호스트 키 불일치: WARNING: the host key of h has CHANGED (...)", "호스트 키 불일치"),
         ("호스트 키 폐기됨: the host key of h (...) is marked @revoked", "호스트 키 폐기됨"),
+        (
+            "호스트 인증서 미지원: h is covered in known_hosts only by a @cert-authority line",
+            "호스트 인증서 미지원",
+        ),
         ("인증 실패: root@h:22: Authentication failed.", "인증 실패"),
         ("시간 초과: root@h:22: no answer within the connect timeout", "시간 초과 (응답 없음)"),
         ("시간 초과: collection did not finish within 60 s", "시간 초과 (수집 60초 초과)"),

@@ -109,6 +109,7 @@ def fleet(sshd_factory: SshdFactory) -> Fleet:
         f"Host inner-host\n  HostName 127.0.0.1\n  Port {servers['inner-alias'].port}\n"
         f"  ProxyJump root@127.0.0.1:{servers['gate'].port}\n"
         f"Host *\n  User root\n  IdentityFile {f.client_key.private}\n"
+        "  HashKnownHosts no\n"  # else the system's file decides (Debian: yes)
     )
     fleet = Fleet(base, servers, base / "known_hosts", hashed, base / "fleet.toml", f)
     write_fleet_config(fleet, (*GOOD, *FAILING), fleet.config)

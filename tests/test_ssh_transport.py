@@ -61,13 +61,19 @@ def two(sshd_factory: SshdFactory) -> list[Sshd]:
 
 
 def config_for(
-    factory: SshdFactory, servers: list[tuple[str, Sshd, str]], extra: str = ""
+    factory: SshdFactory,
+    servers: list[tuple[str, Sshd, str]],
+    extra: str = "",
+    ssh_config: str = "Host *\n  HashKnownHosts no\n",
 ) -> Config:
+    """``ssh_config`` is the user's file; it says HashKnownHosts either way, since the
+    system's file (Debian: ``yes``) would decide otherwise."""
     known = factory.base / "transport_known_hosts"
     known.write_text("".join(sshd.known_hosts_line() for _, sshd, _ in servers))
+    user_config = factory.base / "transport_ssh_config"
+    user_config.write_text(ssh_config)
     text = (
-        f'[ssh]\nknown_hosts = "{known}"\nconfig_file = "{factory.base / "none"}"\n'
-        f"use_agent = false\n{extra}"
+        f'[ssh]\nknown_hosts = "{known}"\nconfig_file = "{user_config}"\nuse_agent = false\n{extra}'
     )
     for name, sshd, more in servers:
         text += (

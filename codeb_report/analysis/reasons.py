@@ -153,6 +153,7 @@ CONNECTION_RULES: list[Rule] = [
     ),
     (re.compile(r"^호스트 키 미확인"), _fixed("호스트 키 미확인")),
     (re.compile(r"^호스트 키 폐기됨"), _fixed("호스트 키 폐기됨")),
+    (re.compile(r"^호스트 인증서 미지원"), _fixed("호스트 인증서 미지원")),
     (re.compile(r"^호스트 키 불일치"), _fixed("호스트 키 불일치")),
     (re.compile(r"^인증 실패"), _fixed("인증 실패")),
     (

@@ -1,9 +1,11 @@
 """Host key verification as OpenSSH does it: known keys pass, unknown and changed keys refuse.
 
 Keys are read from the user's and the system's known_hosts and any file the configuration
-names (hashed entries and ``[host]:port`` names included, via paramiko's HostKeys).
+names, matched as sshd(8) says (patterns, negations, hashed names, ``[host]:port``).
 An unknown key is refused with its fingerprint, or recorded in the configured file with
-``--accept-new`` (OpenSSH's ``StrictHostKeyChecking=accept-new``). A changed key is
+``--accept-new`` (OpenSSH's ``StrictHostKeyChecking=accept-new``), hashed when
+ssh_config says ``HashKnownHosts yes``. Host certificates are not verified: a host
+covered only by a ``@cert-authority`` line is refused, saying so. A changed key is
 always refused: paramiko raises BadHostKeyException before any policy is asked.
 """
 
@@ -13,11 +15,18 @@ import base64
 import fcntl
 import hashlib
 import os
-import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from codeb_report.collect.known_hosts_format import (
+    CERT_AUTHORITY,
+    REVOKED,
+    Entry,
+    hashed_name,
+    parse_text,
+)
 
 if TYPE_CHECKING:
     import paramiko
@@ -71,13 +80,22 @@ class RevokedHostKey(Exception):
         )
 
 
+class HostCertificateOnly(Exception):
+    def __init__(self, name: str, where: str, record_file: Path) -> None:
+        super().__init__(
+            f"{name} is covered in known_hosts only by a @cert-authority line ({where}); "
+            "codeb-report does not verify host certificates. After checking its "
+            f"fingerprint, add the server's own key: {keyscan_command(name)} >> {record_file}"
+        )
+
+
 class KnownHosts:
     """All known_hosts files of one run, plus the file new keys are recorded in.
 
-    As OpenSSH does, lines paramiko cannot read are skipped rather than fatal, and keys
-    marked ``@revoked`` are refused, even where another line lists them for the host.
-    Such files are handed to paramiko as a cleaned copy in a private temporary folder;
-    clean files are read as they are.
+    Lines are matched as sshd(8) says (patterns, negations, hashed names, markers; see
+    known_hosts_format). As OpenSSH does, lines that cannot be read are skipped rather
+    than fatal, and keys marked ``@revoked`` are refused for every host, even where
+    another line lists them. Each connection is given only the keys that cover its host.
     """
 
     def __init__(
@@ -85,95 +103,75 @@ class KnownHosts:
     ) -> None:
         self.record_file = record_file
         self.files = [p for p in (record_file, system, *extra) if p.is_file()]
-        self.revoked: set[bytes] = set()
         self.skipped: list[str] = []  # "FILE:LINE" of lines that were not understood
-        self._copies: tempfile.TemporaryDirectory[str] | None = None
-        # Two passes: a key revoked in any file is dropped from every file before
-        # paramiko sees it, so it is refused before login, not after.
-        read = [self._read(path) for path in self.files]
-        self._loadable = [
-            self._cleaned(path, index, lines, dirty)
-            for index, (path, (lines, dirty)) in enumerate(zip(self.files, read, strict=True))
-        ]
+        self.entries = [entry for path in self.files for entry in self._read(path)]
+        self.revoked = {e.key.asbytes() for e in self.entries if e.marker == REVOKED}
         self._lock = threading.Lock()
 
-    def _read(self, path: Path) -> tuple[list[tuple[str, bytes]] | None, bool]:
-        """The usable ``(line, key)`` pairs of a file (None: unreadable), and whether
-        anything was left out; ``@revoked`` keys are collected on the way."""
-        from paramiko.hostkeys import HostKeyEntry
-
+    def _read(self, path: Path) -> list[Entry]:
         try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             self.skipped.append(str(path))
-            return None, True
-        kept, dirty = [], False
-        for number, raw in enumerate(lines, 1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            marker = None
-            if line.startswith("@"):
-                marker, _, line = line.partition(" ")
-            try:
-                entry = HostKeyEntry.from_line(line, number)
-            except Exception:  # paramiko raises on bad base64 and unknown formats
-                entry = None
-            if entry is None or marker is not None:
-                dirty = True
-                if entry is None:
-                    self.skipped.append(f"{path}:{number}")
-                elif marker == "@revoked":
-                    self.revoked.add(entry.key.asbytes())
-                continue  # @cert-authority: host certificates are not used here
-            kept.append((line, entry.key.asbytes()))
-        return kept, dirty
+            return []
+        return list(parse_text(text, str(path), self.skipped))
 
-    def _cleaned(
-        self, path: Path, index: int, lines: list[tuple[str, bytes]] | None, dirty: bool
-    ) -> Path:
-        """The file itself when paramiko may read it as it is, else a cleaned copy."""
-        if lines is None:
-            return Path(os.devnull)
-        kept = [line for line, key in lines if key not in self.revoked]
-        if not dirty and len(kept) == len(lines):
-            return path
-        if self._copies is None:
-            self._copies = tempfile.TemporaryDirectory(prefix="codeb-report-known-hosts-")
-        copy = Path(self._copies.name) / f"{index}-{path.name}"
-        copy.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
-        return copy
+    def keys_for(self, name: str) -> list[paramiko.PKey]:
+        """The keys known for ``name`` (``host`` or ``[host]:port``), revoked ones left out."""
+        return [
+            e.key
+            for e in self.entries
+            if e.marker is None and e.key.asbytes() not in self.revoked and e.covers(name)
+        ]
 
-    def install(self, client: paramiko.SSHClient, accept_new: bool) -> None:
-        """Load every file into ``client`` and set the policy for unknown keys."""
-        for path in self._loadable:
-            client.load_system_host_keys(str(path))
-        client.set_missing_host_key_policy(_policy_class()(self, accept_new))
+    def install(
+        self, client: paramiko.SSHClient, accept_new: bool, name: str, hashed: bool = False
+    ) -> None:
+        """Give ``client`` the keys known for ``name`` and the policy for unknown keys.
+
+        paramiko holds one key per type and host; the first line listing a type wins,
+        as it did when paramiko read the files itself. ``hashed``: record new keys under
+        a hashed name (ssh_config's HashKnownHosts).
+        """
+        host_keys = client.get_host_keys()
+        types: set[str] = set()
+        for key in self.keys_for(name):
+            if key.get_name() not in types:
+                types.add(key.get_name())
+                host_keys.add(name, key.get_name(), key)
+        client.set_missing_host_key_policy(_policy_class()(self, accept_new, hashed))
 
     def check_revoked(self, name: str, key: paramiko.PKey) -> None:
         if key.asbytes() in self.revoked:
             raise RevokedHostKey(name, key)
 
-    def close(self) -> None:
-        if self._copies is not None:
-            self._copies.cleanup()
-            self._copies = None
+    def check_certificate_only(self, name: str) -> None:
+        """A host that only a @cert-authority line covers is the CA's to vouch for; its
+        plain key is neither trusted nor recorded, since certificates are not checked."""
+        for entry in self.entries:
+            if entry.marker == CERT_AUTHORITY and entry.covers(name):
+                raise HostCertificateOnly(name, entry.where, self.record_file)
 
-    def record(self, name: str, key: paramiko.PKey) -> None:
-        """Append ``name key`` to the record file once per key, as ssh does.
+    def close(self) -> None:
+        """Nothing is held open; kept for the connector's shutdown."""
+
+    def record(self, name: str, key: paramiko.PKey, hashed: bool = False) -> None:
+        """Append ``name key`` to the record file once per key, as ssh does; with
+        ``hashed`` the name is written as ``|1|salt|hmac`` (HashKnownHosts yes).
 
         Appending in place (O_APPEND, under an exclusive flock) keeps the file's mode,
         a symlinked ~/.ssh/known_hosts, and any line another program appends meanwhile;
         a rewrite would lose all three. A new file is created 0600 in a 0700 folder.
         """
-        line = f"{name} {key.get_name()} {key.get_base64()}\n".encode()
+        label = hashed_name(name) if hashed else name
+        line = f"{label} {key.get_name()} {key.get_base64()}\n".encode()
         with self._lock:
             self.record_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(self.record_file, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 text = _read_all(fd)
-                if line in text.splitlines(keepends=True):
+                if _lists(text, name, key):
                     return
                 if text and not text.endswith(b"\n"):
                     line = b"\n" + line
@@ -181,6 +179,12 @@ class KnownHosts:
                 os.fsync(fd)
             finally:
                 os.close(fd)  # releases the lock
+
+
+def _lists(text: bytes, name: str, key: paramiko.PKey) -> bool:
+    """Whether a plain line of ``text`` already gives ``key`` for ``name``."""
+    entries = parse_text(text.decode("utf-8", errors="replace"), "", [])
+    return any(e.marker is None and e.key == key and e.covers(name) for e in entries)
 
 
 def _read_all(fd: int) -> bytes:
@@ -198,15 +202,16 @@ def _policy_class() -> type:
     class VerifyPolicy(paramiko.MissingHostKeyPolicy):
         """Asked only for keys no file knows: refuse, or record under --accept-new."""
 
-        def __init__(self, known: KnownHosts, accept_new: bool) -> None:
-            self.known, self.accept_new = known, accept_new
+        def __init__(self, known: KnownHosts, accept_new: bool, hashed: bool) -> None:
+            self.known, self.accept_new, self.hashed = known, accept_new, hashed
 
         def missing_host_key(
             self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
         ) -> None:
             self.known.check_revoked(hostname, key)  # before login, and never recorded
+            self.known.check_certificate_only(hostname)
             if not self.accept_new:
                 raise UnknownHostKey(hostname, key, self.known.record_file)
-            self.known.record(hostname, key)
+            self.known.record(hostname, key, self.hashed)
 
     return VerifyPolicy

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codeb_report.collect.hostkeys import (
+    HostCertificateOnly,
     KnownHosts,
     RevokedHostKey,
     UnknownHostKey,
@@ -52,6 +53,7 @@ class Target:
     identity_files: tuple[str, ...] = ()
     jump: Target | None = None
     sudo: bool = False
+    hash_known_hosts: bool = False  # ssh_config's HashKnownHosts: how --accept-new records
 
     def describe(self) -> str:
         return f"{self.user}@{self.hostname}:{self.port}"
@@ -133,6 +135,7 @@ class Resolver:
             identity_files=tuple(str(Path(p).expanduser()) for p in identity),
             jump=self._jump(jump_spec, seen | {server.name}),
             sudo=server.sudo,
+            hash_known_hosts=_yes(found.get("hashknownhosts")),
         )
 
     def _jump(self, spec: str | None, seen: frozenset[str]) -> Target | None:
@@ -162,7 +165,12 @@ class Resolver:
             user=user or found.get("user") or getpass.getuser(),
             identity_files=tuple(str(Path(p).expanduser()) for p in identity),
             jump=inner,
+            hash_known_hosts=_yes(found.get("hashknownhosts")),
         )
+
+
+def _yes(value: str | None) -> bool:
+    return value is not None and value.strip().lower() == "yes"
 
 
 @dataclass
@@ -223,6 +231,8 @@ def _describe(exc: BaseException, target: Target) -> str:
         return f"호스트 키 미확인: {exc}"
     if isinstance(exc, RevokedHostKey):
         return f"호스트 키 폐기됨: {exc}"
+    if isinstance(exc, HostCertificateOnly):
+        return f"호스트 인증서 미지원: {exc}"
     if isinstance(exc, paramiko.BadHostKeyException):
         name = host_label(target.hostname, target.port)
         return f"호스트 키 불일치: {changed_key_message(name, exc.key, exc.expected_key)}"
@@ -313,7 +323,8 @@ class Connector:
         timeout = max(0.5, min(self.settings.connect_timeout, _remaining(deadline)))
         sock = self._socket(target, via, timeout)
         client = paramiko.SSHClient()
-        self.known.install(client, self.settings.accept_new)
+        name = host_label(target.hostname, target.port)
+        self.known.install(client, self.settings.accept_new, name, target.hash_known_hosts)
         try:
             client.connect(
                 target.hostname,
@@ -335,7 +346,7 @@ class Connector:
             sock.close()
             # A revoked key is in none of the files paramiko reads; if the host has
             # other keys listed, paramiko calls it changed: say what it really is.
-            self.known.check_revoked(host_label(target.hostname, target.port), exc.key)
+            self.known.check_revoked(name, exc.key)
             raise
         except BaseException:
             client.close()
