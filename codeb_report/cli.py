@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from codeb_report import __version__
+from codeb_report.controls import escape_controls
 from codeb_report.errors import Exit, OutputError, UserError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -395,10 +396,14 @@ def diff(
 
 def main() -> None:
     try:
-        cli.main(prog_name="codeb-report")
-    except UserError as exc:  # raised outside click's own handling, e.g. in a callback
-        click.echo(f"codeb-report: {exc.format_message()}", err=True)
+        code = cli.main(prog_name="codeb-report", standalone_mode=False)
+    except click.ClickException as exc:
+        # click's own errors quote what was typed (a path, a value): on one line, and no
+        # escape sequence in it reaches the terminal. UserError escapes its own message.
+        exc.message = escape_controls(exc.message)
+        exc.show()
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except (click.Abort, KeyboardInterrupt):
         click.echo("codeb-report: interrupted", err=True)
         sys.exit(int(Exit.FAILED))
+    sys.exit(code if isinstance(code, int) else 0)

@@ -9,6 +9,8 @@ from enum import IntEnum
 
 import click
 
+from codeb_report.controls import escape_controls
+
 
 class Exit(IntEnum):
     OK = 0
@@ -28,6 +30,11 @@ class UserError(click.ClickException):
     def __init__(self, message: str, code: Exit = Exit.INPUT) -> None:
         super().__init__(message)
         self.exit_code = int(code)
+
+    def format_message(self) -> str:
+        # Messages name files, hosts and fields the user or a server chose: on one line,
+        # and no escape sequence reaches the terminal.
+        return escape_controls(self.message)
 
 
 class SnapshotError(UserError):

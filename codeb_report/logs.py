@@ -2,8 +2,9 @@
 
 A line reads ``2025-12-20T03:00:04+09:00 WARNING n4 backup folder is empty``: time in the
 report's time zone, level, the server the event concerns (``-`` for the run as a whole),
-then the message. Newlines inside a message are escaped so ``grep`` and log shippers see
-one event per line.
+then the message. Newlines and every other control character inside a message or a server
+name are escaped (``codeb_report.controls``), so ``grep`` and log shippers see one event
+per line and no server can forge a line or send its terminal an escape sequence.
 
 Every secret codeb-report reads (SMTP and database passwords) is registered here with
 ``register_secret`` the moment it is read; a filter on every handler replaces it, and its
@@ -21,6 +22,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
+from codeb_report.controls import escape_controls
 from codeb_report.errors import OutputError
 
 LOGGER = "codeb_report"
@@ -92,8 +94,8 @@ class LineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created, self.zone).astimezone(self.zone)
-        message = record.getMessage().replace("\r", "\\r").replace("\n", "\\n")
-        server = getattr(record, "server", NO_SERVER)
+        message = escape_controls(record.getMessage())
+        server = escape_controls(str(getattr(record, "server", NO_SERVER)))
         return f"{when.isoformat(timespec='seconds')} {record.levelname} {server} {message}"
 
 

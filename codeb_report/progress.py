@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import TextIO
 
+from codeb_report.controls import escape_controls
+
 
 class Mode(Enum):
     SILENT = "silent"
@@ -46,7 +48,8 @@ class Progress:
         is_terminal = bool(getattr(self.stream, "isatty", lambda: False)())
         self.mode = choose_mode(verbosity, is_terminal)
         self.names = list(names)
-        self.width = max((len(n) for n in self.names), default=4)
+        self.shown = {n: escape_controls(n) for n in self.names}
+        self.width = max((len(n) for n in self.shown.values()), default=4)
         self.states: dict[str, tuple[str, str]] = {n: ("waiting", "") for n in self.names}
         self.started = {n: time.monotonic() for n in self.names}
         self.took: dict[str, float] = {}  # frozen when a server is done or failed
@@ -57,7 +60,8 @@ class Progress:
         with self._lock:
             if state == "connecting":
                 self.started[name] = time.monotonic()
-            self.states[name] = (state, detail)
+            # A server's error text is its own: no newline or escape sequence gets through.
+            self.states[name] = (state, escape_controls(detail))
             if state in ("done", "failed"):
                 self.took[name] = time.monotonic() - self.started[name]
             if self.mode is Mode.LIVE:
@@ -65,7 +69,7 @@ class Progress:
             elif self.mode is Mode.LOG:
                 self._write(self._line(name) + "\n")
             elif self.mode is Mode.ERRORS and state == "failed":
-                self._write(f"codeb-report: {name}: {detail}\n")
+                self._write(f"codeb-report: {self.shown[name]}: {self.states[name][1]}\n")
 
     def close(self) -> None:
         """Leave the live lines in place, then each failure whole (lines were cut to fit)."""
@@ -75,7 +79,7 @@ class Progress:
                 for name in self.names:
                     state, detail = self.states[name]
                     if state == "failed":
-                        self._write(f"codeb-report: {name}: {detail}\n")
+                        self._write(f"codeb-report: {self.shown[name]}: {detail}\n")
             self._drawn = 0
 
     def _line(self, name: str) -> str:
@@ -84,7 +88,7 @@ class Progress:
         if state in ("done", "failed", "collecting"):
             seconds = self.took.get(name, time.monotonic() - self.started[name])
             took = f" {seconds:.1f}s"
-        text = f"{MARKS.get(state, ' ')} {name:<{self.width}} {state}{took}"
+        text = f"{MARKS.get(state, ' ')} {self.shown[name]:<{self.width}} {state}{took}"
         return f"{text}  {detail}" if detail else text
 
     def _redraw(self) -> None:

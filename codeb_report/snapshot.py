@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from codeb_report.atomic import write_text_atomic
+from codeb_report.controls import json_text
 from codeb_report.errors import OutputError, SnapshotError
 from codeb_report.validation import field_path
 
@@ -313,7 +314,7 @@ def _canonical(snapshot: Snapshot) -> Snapshot:
 
 def dumps(snapshot: Snapshot) -> str:
     data = _canonical(snapshot).model_dump(mode="json")
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_text(data, sort_keys=True)
 
 
 def save(snapshot: Snapshot, path: Path) -> None:

@@ -14,6 +14,7 @@ from email.utils import format_datetime, make_msgid
 
 from codeb_report import __version__
 from codeb_report.analysis.model import Analysis, Finding, Priority, ServerAnalysis, Text
+from codeb_report.controls import one_line
 from codeb_report.mail.settings import MailSettings
 from codeb_report.snapshot import Snapshot
 
@@ -36,17 +37,21 @@ def subject(settings: MailSettings, day: date, analysis: Analysis) -> str:
 
 
 def _one_line(value: str) -> str:
-    return " ".join(value.split())
+    return " ".join(one_line(value).split())
 
 
 def _plain(text: Text) -> str:
     return _one_line("".join(span.text for span in text))
 
 
+def _escaped(value: str) -> str:
+    return html.escape(_one_line(value))
+
+
 def _html(text: Text) -> str:
     parts = []
     for span in text:
-        escaped = html.escape(_one_line(span.text))
+        escaped = _escaped(span.text)
         parts.append(f"<code>{escaped}</code>" if span.code else escaped)
     return "".join(parts)
 
@@ -102,7 +107,7 @@ def _row(cells: list[str], tag: str = "td") -> str:
 def html_body(
     snapshot: Snapshot, analysis: Analysis, day: date, changes: list[str] | None = None
 ) -> str:
-    e = html.escape
+    e = _escaped
     changed = (
         "<h3>전일 대비 변경 사항</h3><ul>" + "".join(f"<li>{e(c)}</li>" for c in changes) + "</ul>"
         if changes is not None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 
 import jinja2
 
 from codeb_report import __version__
+from codeb_report.controls import json_text
 from codeb_report.history.diff import SnapshotDiff
 from codeb_report.history.summary import summary_lines
 from codeb_report.history.view import DiffView, diff_view
@@ -79,7 +79,7 @@ def diff_pdf(view: DiffView) -> bytes:
 def diff_json(diff: SnapshotDiff) -> str:
     data = {"changed": diff.changed, "summary": summary_lines(diff)}
     data.update(diff.model_dump(mode="json"))
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_text(data)
 
 
 def render_diff(diff: SnapshotDiff, fmt: str) -> bytes:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 
 from codeb_report.analysis.model import Span
+from codeb_report.controls import one_line as _one_line
 
-# Newlines would end a table row or a list item; other control characters have no glyph.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 # Backslash escapes known to both CommonMark and python-markdown (with its tables extension).
 # An underscore inside a word (pg_stat) is never emphasis, so it is left readable.
 _INLINE = re.compile(r"([\\`*\[\]|]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
@@ -29,7 +28,9 @@ class Md(str):
 
 
 def one_line(value: object) -> str:
-    return _CONTROL.sub(" ", str(value))
+    """Newlines would end a table row or a list item: they become spaces. Other control
+    characters and bidi overrides have no glyph or reorder the text: they print escaped."""
+    return _one_line(str(value))
 
 
 def md(value: object) -> Md:
