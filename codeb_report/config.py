@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from codeb_report.analysis.thresholds import Thresholds
+from codeb_report.collect.runner import MAX_OUTPUT
 from codeb_report.errors import ConfigError
 from codeb_report.history.settings import DiffSettings, TrendSettings
 from codeb_report.mail.settings import MailSettings
@@ -80,6 +81,13 @@ class SSHSettings(Section):
     extra_known_hosts: list[str] = Field(default_factory=list)
     config_file: str = "~/.ssh/config"
     use_agent: Flag = True
+    # What one server's probes may print in all (MiB): past it the server is not
+    # collected ("출력 초과"), so that one server printing without end costs nothing else.
+    max_output_mib: Annotated[int, Strict(), Field(ge=1, le=1024)] = MAX_OUTPUT // 2**20
+
+    @property
+    def max_output(self) -> int:
+        return self.max_output_mib * 2**20
 
 
 class ReportSettings(Section):

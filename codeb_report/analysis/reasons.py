@@ -85,6 +85,10 @@ PROBE_RULES: list[Rule] = [
     (re.compile(r"^timed out after (?P<s>[\d.]+) ?s\b"), _seconds),
     (re.compile(r"^timed out\b"), _fixed("시간 초과")),
     (re.compile(r"^no output\b"), _fixed("출력 없음")),
+    (
+        re.compile(r"^output too large: more than (?P<n>[\d.]+) MiB"),
+        lambda m: f"출력 크기 초과 ({m['n']}MiB 넘음)",
+    ),
     (re.compile(r"^(?P<tool>[\w.-]+) not installed$"), lambda m: f"{m['tool']} 미설치"),
     (re.compile(r"systemd is not the init system"), _fixed("systemd 미사용 (PID 1 아님)")),
     (re.compile(r"^docker is podman"), _fixed("docker 명령이 Podman (Podman으로 수집)")),
@@ -121,7 +125,8 @@ PROBE_RULES: list[Rule] = [
 SAID_IN_FULL = re.compile(
     r"^(timed out after [\d.]+ ?s|[\w.-]+ not installed|systemd is not the init system.*"
     r"|docker is podman.*|AUTH required; no password configured"
-    r"|password_env: environment variable \S+ is not set|no output|no answer|no response)$"
+    r"|password_env: environment variable \S+ is not set|no output|no answer|no response"
+    r"|output too large: more than [\d.]+ MiB)$"
 )
 
 _EXIT = re.compile(r"^exit (?P<code>-?\d+): (?P<rest>.*)$", re.S)
@@ -162,6 +167,10 @@ CONNECTION_RULES: list[Rule] = [
     ),
     (re.compile(r"^시간 초과"), _fixed("시간 초과 (응답 없음)")),
     (re.compile(r"^설정 오류"), _fixed("SSH 설정 오류")),
+    (
+        re.compile(r"^출력 초과: .*?more than (?P<n>[\d.]+) MiB"),
+        lambda m: f"출력 크기 초과 ({m['n']}MiB 넘음)",
+    ),
     (re.compile(r"^수집 실패: .*sudo", re.I), _fixed("sudo 실행 불가 (비밀번호 필요)")),
     (re.compile(r"^수집 실패: [A-Z]\w*(Error|Exception): "), _fixed("수집 중 오류")),
     (re.compile(r"^수집 실패: "), _fixed("수집 스크립트 실행 안 됨")),

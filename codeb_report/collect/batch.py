@@ -11,7 +11,7 @@ import secrets
 import shlex
 from collections.abc import Sequence
 
-from codeb_report.collect.runner import CommandTimeout, Runner
+from codeb_report.collect.runner import CommandTimeout, OutputTooLarge, Runner
 from codeb_report.probes.base import Probe, ProbeRun
 from codeb_report.snapshot import ProbeOutcome, ProbeStatus, Server
 
@@ -21,6 +21,10 @@ PREAMBLE = """\
 export LANG=C LC_ALL=C
 if command -v timeout >/dev/null 2>&1; then _cb_timeout=timeout; else _cb_timeout=; fi
 """
+
+
+# The reason every probe of a server gets when its output passed the runner's limit.
+OUTPUT_TOO_LARGE = "output too large"
 
 
 def _secret_slots(probes: Sequence[Probe]) -> list[tuple[Probe, str, str]]:
@@ -120,6 +124,10 @@ def run_probes(runner: Runner, probes: Sequence[Probe], server: Server, timeout:
     except CommandTimeout as exc:
         parts, result = {}, None
         fallback = f"timed out: {exc}"
+    except OutputTooLarge as exc:
+        # What was read is cut off at an arbitrary place: none of it is trusted.
+        parts, result = {}, None
+        fallback = f"{OUTPUT_TOO_LARGE}: {exc}"
     else:
         detail = _unmarked(result.stderr, token)
         fallback = "no output" + (f": {detail[:200]}" if detail else "")

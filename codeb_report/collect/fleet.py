@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from codeb_report import __version__
-from codeb_report.collect.batch import run_probes
+from codeb_report.collect.batch import OUTPUT_TOO_LARGE, run_probes
 from codeb_report.collect.hostkeys import KnownHosts
 from codeb_report.collect.ssh import ConnectError, Connector, ConnectSettings, Resolver, SSHRunner
 from codeb_report.config import Config, ServerConfig, expand
@@ -95,7 +95,8 @@ def _collect_server(
         server.reachable = True
         progress.update(conf.name, "collecting", f"{len(probes)} probes")
         left = deadline - time.monotonic()
-        run_probes(SSHRunner(client, sudo=target.sudo), probes, server, timeout=max(1.0, left))
+        runner = SSHRunner(client, sudo=target.sudo, max_output=config.ssh.max_output)
+        run_probes(runner, probes, server, timeout=max(1.0, left))
     except ConnectError as exc:
         server.error = str(exc)
     except Exception as exc:  # a transport bug on one server must not cost the fleet
@@ -105,6 +106,7 @@ def _collect_server(
         if client is not None:
             client.close()
     _mark_timeout(server, config.ssh.deadline)
+    _mark_output_too_large(server)
     _mark_nothing_ran(server)
     if server.error:
         progress.update(conf.name, "failed", server.error)
@@ -126,6 +128,18 @@ def _mark_timeout(server: Server, deadline: float) -> None:
     ):
         server.reachable = False
         server.error = f"시간 초과: collection did not finish within {deadline:g} s"
+
+
+def _mark_output_too_large(server: Server) -> None:
+    """A server that printed past the limit is not collected: one reason on the server."""
+    reasons = {p.reason or "" for p in server.probes}
+    if not server.reachable or len(reasons) != 1 or len(server.probes) != _failed(server):
+        return
+    reason = reasons.pop()
+    if reason.startswith(OUTPUT_TOO_LARGE):
+        detail = reason.removeprefix(OUTPUT_TOO_LARGE).removeprefix(": ")
+        server.reachable = False
+        server.error = f"출력 초과: the probes printed {detail} (limit: [ssh] max_output_mib)"
 
 
 def _mark_nothing_ran(server: Server) -> None:

@@ -27,7 +27,13 @@ from codeb_report.collect.hostkeys import (
     changed_key_message,
     host_label,
 )
-from codeb_report.collect.runner import CommandResult, CommandTimeout
+from codeb_report.collect.runner import (
+    MAX_OUTPUT,
+    READ_SIZE,
+    CommandResult,
+    CommandTimeout,
+    OutputBuffer,
+)
 from codeb_report.collect.ssh_config import SYSTEM_SSH_CONFIG
 
 if TYPE_CHECKING:
@@ -368,6 +374,7 @@ class SSHRunner:
 
     client: paramiko.SSHClient
     sudo: bool = False
+    max_output: int = MAX_OUTPUT
 
     def command(self, script: str) -> str:
         # The login shell may not be POSIX (fish, csh): always hand the script to /bin/sh.
@@ -385,30 +392,33 @@ class SSHRunner:
             if stdin:
                 chan.sendall(stdin.encode("utf-8"))
             chan.shutdown_write()
-            out, err = _drain(chan, deadline, timeout)
+            buffer = OutputBuffer(self.max_output)
+            _drain(chan, buffer, deadline, timeout)
             code = chan.recv_exit_status()
         finally:
+            # Also when the output was too large: closing the channel is what stops the
+            # server's side (its pipes close); the unread rest is never held here.
             chan.close()
+        out, err = buffer.texts()
         return CommandResult(out, err, code)
 
 
-def _drain(chan: paramiko.Channel, deadline: float, timeout: float) -> tuple[str, str]:
-    out: list[bytes] = []
-    err: list[bytes] = []
+def _drain(chan: paramiko.Channel, buffer: OutputBuffer, deadline: float, timeout: float) -> None:
+    """Read both streams into ``buffer`` until the command has exited and all is read.
+
+    paramiko holds at most one window (2 MiB) of unread data per channel, so memory
+    stays within the buffer's limit plus that window however much the server prints.
+    """
     while True:
         left = _remaining(deadline)
         if left <= 0:
             raise CommandTimeout(f"no answer within {timeout:g} s")
         select.select([chan], [], [], min(left, 1.0))
         while chan.recv_ready():
-            out.append(chan.recv(65536))
+            buffer.add(chan.recv(READ_SIZE))
         while chan.recv_stderr_ready():
-            err.append(chan.recv_stderr(65536))
+            buffer.add(chan.recv_stderr(READ_SIZE), stderr=True)
         if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
             break
         if chan.closed or (chan.eof_received and chan.exit_status_ready()):
             break
-    return (
-        b"".join(out).decode("utf-8", errors="replace"),
-        b"".join(err).decode("utf-8", errors="replace"),
-    )
