@@ -135,19 +135,34 @@ def _config(factory: SshdFactory, servers: dict[str, Sshd], names: list[str], pa
     return path
 
 
+# The child's own high-water mark (VmHWM, kB), written at exit: unlike wait4's ru_maxrss
+# it does not include the memory of the test process the child was forked from.
+MEASURED_MAIN = """
+import atexit, os, re
+def _peak():
+    status = open("/proc/self/status").read()
+    with open(os.environ["PEAK_FILE"], "w") as f:
+        f.write(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1))
+atexit.register(_peak)
+from codeb_report.cli import main
+main()
+"""
+
+
 def _run_measured(args: list[str], cwd: Path) -> tuple[int, str, str, int]:
     """The CLI in a child process: exit code, stdout, stderr and its peak memory (bytes)."""
-    code = "from codeb_report.cli import main; main()"
-    env = {**os.environ, "HOME": str(cwd)}
-    with (cwd / "out.txt").open("w+") as out, (cwd / "err.txt").open("w+") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code, *args], cwd=cwd, stdout=out, stderr=err, env=env
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return proc.returncode, out.read(), err.read(), usage.ru_maxrss * 1024
+    peak_file = cwd / "peak.txt"
+    env = {**os.environ, "HOME": str(cwd), "PEAK_FILE": str(peak_file)}
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURED_MAIN, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    return done.returncode, done.stdout, done.stderr, int(peak_file.read_text()) * 1024
 
 
 def test_servers_printing_too_much_fail_alone_and_memory_stays_bounded(
