@@ -27,9 +27,11 @@ from pydantic import (
 from codeb_report.atomic import write_text_atomic
 from codeb_report.controls import json_text
 from codeb_report.errors import OutputError, SnapshotError
+from codeb_report.provider.model import Provider
+from codeb_report.provider.model import canonical as canonical_provider
 from codeb_report.validation import field_path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Impossible values are refused on load, so that a hand-edited or corrupted snapshot is
 # named instead of turning into a report with negative disks or a 0-CPU server.
@@ -275,6 +277,9 @@ class Snapshot(Model):
     collected_at: AwareDatetime
     collector_version: str
     servers: list[Server] = Field(default_factory=list)
+    # The cloud account the servers run in (``[vultr]`` in the configuration); None when
+    # the configuration has no provider table.
+    provider: Provider | None = None
 
     @field_validator("servers")
     @classmethod
@@ -309,7 +314,10 @@ def _canonical(snapshot: Snapshot) -> Snapshot:
                 }
             )
         )
-    return snapshot.model_copy(update={"servers": sorted(servers, key=lambda s: s.name)})
+    provider = None if snapshot.provider is None else canonical_provider(snapshot.provider)
+    return snapshot.model_copy(
+        update={"servers": sorted(servers, key=lambda s: s.name), "provider": provider}
+    )
 
 
 def dumps(snapshot: Snapshot) -> str:
@@ -373,7 +381,12 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
 # schema_version N -> a function taking the JSON data of version N (a dict) and returning
 # it as version N+1, with "schema_version" set to N+1. Each step is tested on a recorded
 # snapshot of version N under tests/fixtures/snapshots/ (see tests/test_migrations.py).
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 only adds optional parts (``provider`` and others): v1 data is valid as is."""
+    return {**data, "schema_version": 2}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 def load(path: Path) -> Snapshot:

@@ -109,3 +109,10 @@ def test_a_newer_snapshot_is_refused() -> None:
     data = {**_v1(), "schema_version": snap.SCHEMA_VERSION + 1}
     with pytest.raises(SnapshotError, match="newer than this codeb-report"):
         snap.parse(json.dumps(data), "new.json")
+
+
+def test_version_1_becomes_2_without_a_provider() -> None:
+    data = _v1()
+    migrated = snap.MIGRATIONS[1](copy.deepcopy(data))
+    assert migrated == {**data, "schema_version": 2}
+    assert snap.Snapshot.model_validate(migrated).provider is None
