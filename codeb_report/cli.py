@@ -197,12 +197,20 @@ def render(snapshot: Path, formats: list[str], out_dir: Path, config_path: Path 
     is_flag=True,
     help="With --email: write report.eml beside the report instead of sending.",
 )
+@click.option(
+    "--metrics",
+    "metrics_textfile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Replace this *.prom file with the run's metrics for node_exporter "
+    "(default: [metrics] textfile).",
+)
 @fleet_options
 def run(
     output_root: Path | None,
     keep_days: int | None,
     email: bool,
     dry_run: bool,
+    metrics_textfile: Path | None,
     config_path: Path | None,
     accept_new: bool,
     quiet: int,
@@ -226,7 +234,14 @@ def run(
     if dry_run and not email:
         raise click.UsageError("--dry-run goes with --email")
     request = RunRequest(
-        output_root, config_path, keep_days, email, dry_run, accept_new, verbose - quiet
+        output_root,
+        config_path,
+        keep_days,
+        email,
+        dry_run,
+        accept_new,
+        verbose - quiet,
+        metrics_textfile,
     )
     sys.exit(int(execute_run(request)))
 
@@ -392,6 +407,45 @@ def diff(
     steps = {"disk_step": disk_step, "memory_step": memory_step}
     given = {k: v for k, v in steps.items() if v is not None}
     sys.exit(int(run_diff(old, new, output_root, fmt, output, given, config_path)))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("snapshot")
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    help="File to replace (atomically, mode 0644), or - for stdout.",
+)
+@click.option(
+    "--output-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Where SNAPSHOT given as a date (YYYY-MM-DD) is looked up.",
+)
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Fleet configuration: its thresholds judge the findings, its [trends] the forecasts.",
+)
+def metrics(snapshot: str, output: str, output_root: Path, config_path: Path | None) -> None:
+    """Write a snapshot's figures and findings as Prometheus metrics (text format).
+
+    SNAPSHOT is a snapshot file, a report folder or a date under --output-root. In a dated
+    report folder the days before it give the disk forecasts, as in the report. `run`
+    writes the same metrics itself with [metrics] textfile; docs/monitoring.md lists them.
+
+    \b
+    Example:
+      codeb-report metrics output/latest -o /var/lib/prometheus/node-exporter/codeb_report.prom
+    """
+    from codeb_report.metrics.command import metrics_text, write_output
+
+    write_output(metrics_text(snapshot, output_root, config_path), output)
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from codeb_report.collect.runner import MAX_OUTPUT
 from codeb_report.errors import ConfigError
 from codeb_report.history.settings import DiffSettings, TrendSettings
 from codeb_report.mail.settings import MailSettings
+from codeb_report.metrics.settings import MetricsSettings
 from codeb_report.outputdir import OutputSettings
 from codeb_report.probes.stack.settings import StackSettings
 from codeb_report.validation import field_path
@@ -132,6 +133,7 @@ class Config(Section):
     trends: TrendSettings = Field(default_factory=TrendSettings)  # 리소스 추세
     output: OutputSettings = Field(default_factory=OutputSettings)  # dated folders, retention
     mail: MailSettings | None = None  # where `run --email` and `send` mail the PDF
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)  # node_exporter textfile
 
     @model_validator(mode="after")
     def _consistent(self) -> Config:

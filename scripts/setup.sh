@@ -22,6 +22,17 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Installed here for the tests only: not left as services on 9090/9100 (the tests start
+  # their own on random ports). A Prometheus that was installed before is left alone.
+  for service in prometheus prometheus-node-exporter; do
+    if [ "$with_tests" = 1 ] && printf '%s\n' "${missing[@]}" | grep -qx "$service"; then
+      if [ -d /run/systemd/system ]; then
+        $sudo_cmd systemctl disable --now "$service" >/dev/null 2>&1 || true
+      else
+        $sudo_cmd service "$service" stop >/dev/null 2>&1 || true
+      fi
+    fi
+  done
 fi
 
 python=${PYTHON:-python3}

@@ -30,7 +30,16 @@ def test_version() -> None:
 
 
 def test_every_command_is_listed() -> None:
-    assert COMMANDS == ["check-config", "collect", "diff", "init", "render", "run", "send"]
+    assert COMMANDS == [
+        "check-config",
+        "collect",
+        "diff",
+        "init",
+        "metrics",
+        "render",
+        "run",
+        "send",
+    ]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +17,8 @@ from codeb_report.outputdir import DEFAULT_TIMEZONE, LATEST, OutputSettings, par
 
 if TYPE_CHECKING:
     from codeb_report.config import Config
+    from codeb_report.history.section import NightlyHistory
+    from codeb_report.metrics.run import RunResult
 
 
 @dataclass
@@ -28,6 +30,7 @@ class RunRequest:
     dry_run: bool
     accept_new: bool
     verbosity: int
+    metrics_textfile: Path | None = None  # overrides [metrics] textfile
 
 
 def _output_settings(config: Config | None) -> OutputSettings:
@@ -77,12 +80,28 @@ def execute_run(request: RunRequest) -> Exit:
         if config
         else render_report,
     )
+    textfile = request.metrics_textfile or _configured_textfile(config)
+    if textfile is not None:
+        options.metrics = partial(_write_metrics, textfile, history)
     return run_nightly(
         options,
         collect=lambda: collect_snapshot(config, accept_new=request.accept_new, verbosity=progress),
         analyse=history.analyse,
         render=history.render,
     )
+
+
+def _configured_textfile(config: Config | None) -> Path | None:
+    if config is None or config.metrics.textfile is None:
+        return None
+    return Path(config.metrics.textfile).expanduser()
+
+
+def _write_metrics(path: Path, history: NightlyHistory, result: RunResult) -> None:
+    from codeb_report.metrics.run import write_run_metrics
+
+    trends = history.history.trends if history.history is not None else None
+    write_run_metrics(path, replace(result, trends=trends))
 
 
 def resolve_folder(folder: str | None, output_root: Path) -> Path:

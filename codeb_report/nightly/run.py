@@ -15,10 +15,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from codeb_report.analysis.model import Analysis
-from codeb_report.errors import Exit, OutputError
+from codeb_report.errors import Exit, OutputError, UserError
 from codeb_report.lock import run_lock
 from codeb_report.logs import ServerLog, get_logger, run_log
 from codeb_report.mail.settings import MailError, MailSettings
+from codeb_report.metrics.run import RunResult
 from codeb_report.outputdir import DEFAULT_TIMEZONE, OutputRoot, today
 from codeb_report.snapshot import ProbeStatus, Snapshot, save
 
@@ -29,6 +30,7 @@ FORMATS = ["md", "html", "pdf"]
 Collect = Callable[[], Snapshot]
 Analyse = Callable[[Snapshot], Analysis]
 Render = Callable[[Snapshot, Analysis, list[str], Path], list[Path]]
+WriteMetrics = Callable[[RunResult], None]
 
 log = get_logger("run")
 
@@ -42,6 +44,8 @@ class NightlyOptions:
     dry_run: bool = False  # with mail: write report.eml instead of sending
     # The collector already told stderr about each server (fleet progress): run.log only.
     collection_echoed: bool = False
+    # Set: called last with the run's result, e.g. to write node_exporter's textfile.
+    metrics: WriteMetrics | None = None
 
 
 def outcome(snapshot: Snapshot) -> Exit:
@@ -98,6 +102,7 @@ def run_nightly(
     """One run; returns its exit code. Raises ``Locked`` if another run is going on."""
     root = OutputRoot(options.output_root)
     zone = ZoneInfo(options.timezone)
+    clock = _Clock()
     with run_lock(root.lock_path):
         day = today(options.timezone)
         stale = root.clean_stale()
@@ -119,12 +124,16 @@ def run_nightly(
                     getattr(exc, "message", None) or repr(exc),
                 )
                 if isinstance(exc, OSError):
+                    _metrics(options, clock.result(Exit.OUTPUT))
                     raise OutputError(f"{staging}: {exc.strerror or exc}") from None
+                if isinstance(exc, UserError):
+                    _metrics(options, clock.result(Exit(exc.exit_code)))
                 raise
             try:
                 folder = root.publish(staging, day)
             except OSError as exc:
                 log.error("cannot put %s in place: %s", root.day_dir(day), exc)
+                _metrics(options, clock.result(Exit.OUTPUT, snapshot, analysis))
                 raise OutputError(f"{root.day_dir(day)}: {exc.strerror or exc}") from None
             log.info("published %s", folder)
             if options.keep_days is not None:
@@ -133,8 +142,38 @@ def run_nightly(
             code = outcome(snapshot)
             if options.mail is not None:
                 code = _mail(options, folder, snapshot, analysis, day, code, sleep)
+            if not _metrics(options, clock.result(code, snapshot, analysis)) and code == Exit.OK:
+                code = Exit.PARTIAL  # the report stands; the monitoring missed tonight's
             log.info("run finished, exit code %d", code)
             return code
+
+
+class _Clock:
+    """When the run started, for its duration and timestamps in the metrics."""
+
+    def __init__(self) -> None:
+        self.started = time.time()
+        self.start = time.monotonic()
+
+    def result(
+        self, code: Exit, snapshot: Snapshot | None = None, analysis: Analysis | None = None
+    ) -> RunResult:
+        duration = time.monotonic() - self.start
+        return RunResult(code, self.started, self.started + duration, duration, snapshot, analysis)
+
+
+def _metrics(options: NightlyOptions, result: RunResult) -> bool:
+    """Hand the result to ``options.metrics``; False (logged) when that failed."""
+    if options.metrics is None:
+        return True
+    try:
+        options.metrics(result)
+    except (OSError, UserError) as exc:
+        message = exc.format_message() if isinstance(exc, UserError) else str(exc)
+        log.error("metrics not written: %s", message)
+        return False
+    log.info("metrics written")
+    return True
 
 
 def _mail(
