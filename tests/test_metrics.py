@@ -110,7 +110,8 @@ def test_hostile_names_stay_inside_their_label_value() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "codeb_report_injected" not in samples(text)  # no line of its own
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f\u2028]", text)
-    escaped = r"evil\"} 1\ncodeb_report_injected 1\n\\x\\u0007\\u001b[31m\\u000d\\u2028end"
+    # Controls as the visible escapes logs use (\x07, \n), then the format's own escapes.
+    escaped = r"evil\"} 1\\ncodeb_report_injected 1\\n\\x\\x07\\x1b[31m\\r\\u2028end"
     assert label_value(HOSTILE) == escaped
     assert (
         f'codeb_report_watched_running{{server="{escaped}",kind="container",name="{escaped}"}} 1'

@@ -18,6 +18,7 @@ from analysis_fleet import fleet, server
 from servers.prometheus import PrometheusServer
 
 from codeb_report.analysis import analyse
+from codeb_report.controls import escape_controls
 from codeb_report.errors import Exit
 from codeb_report.history.trends import build_trends
 from codeb_report.metrics.exposition import render
@@ -89,9 +90,10 @@ def test_hostile_names_arrive_as_the_same_text(prometheus_server: PrometheusServ
     text = render(snapshot_families(fleet(hostile), analyse(fleet(hostile))))
     _publish(prometheus_server, text, 'codeb_report_server_reachable{role="hostile-role"}')
     [sample] = prometheus_server.wait_for('codeb_report_watched_running{kind="container"}')
-    # Newlines, quotes and backslashes travel as themselves; other control characters as
-    # the visible text \u0007, never raw.
-    shown = HOSTILE.replace("\x07", "\\u0007").replace("\x1b", "\\u001b").replace("\r", "\\u000d")
+    # Quotes and backslashes travel as themselves; controls as the visible escapes that
+    # logs and reports show (\n, \x07), never raw.
+    shown = escape_controls(HOSTILE)
+    assert "\n" not in shown and "\\x07" in shown
     assert sample["metric"]["server"] == shown
     assert sample["metric"]["name"] == shown
     assert prometheus_server.query("codeb_report_injected")["data"]["result"] == []

@@ -19,8 +19,8 @@ def metrics_text(arg: str, output_root: Path, config_path: Path | None) -> str:
     """
     from codeb_report.analysis import analyse
     from codeb_report.config import load_config
-    from codeb_report.history.section import NightlyHistory
     from codeb_report.history.store import as_date, resolve
+    from codeb_report.nightly.stages import NightlyHistory
     from codeb_report.snapshot import load
 
     path = resolve(arg, output_root)

@@ -8,9 +8,10 @@ promtool and a real node_exporter.
     family.add(1, server="n1")
     text = render([family])
 
-Label values may only contain ``\\\\``, ``\\"`` and ``\\n`` as escapes; other control
-characters are written as the visible text ``\\\\u0007`` (an escaped backslash and the
-code), so a hostile name can neither end a line nor reach a terminal raw.
+Label values are names from the configuration, but a name can hold anything: control,
+separator and bidi characters are first written as visible escapes (``\\x07``, ``\\n``) by
+the same function as for logs and reports, then backslashes and double quotes are escaped
+as the format requires, so a hostile name can neither end a line nor reach a terminal raw.
 """
 
 from __future__ import annotations
@@ -20,22 +21,22 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from codeb_report.controls import escape_controls
+
 _NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 Labels = tuple[tuple[str, str], ...]
 
 
 def label_value(value: str) -> str:
     """A label value as it goes between the double quotes."""
-    text = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return _CONTROL.sub(lambda m: f"\\\\u{ord(m.group()):04x}", text)
+    return escape_controls(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def help_text(value: str) -> str:
-    """HELP text escapes only backslash and newline."""
-    return _CONTROL.sub(" ", value.replace("\\", "\\\\").replace("\n", "\\n"))
+    """HELP text: controls as visible escapes, then backslashes escaped (no raw newline)."""
+    return escape_controls(value).replace("\\", "\\\\")
 
 
 def number(value: float) -> str:

@@ -17,8 +17,8 @@ from codeb_report.outputdir import DEFAULT_TIMEZONE, LATEST, OutputSettings, par
 
 if TYPE_CHECKING:
     from codeb_report.config import Config
-    from codeb_report.history.section import NightlyHistory
     from codeb_report.metrics.run import RunResult
+    from codeb_report.nightly.stages import NightlyHistory
 
 
 @dataclass
