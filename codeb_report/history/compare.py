@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from codeb_report.analysis.model import Analysis, Finding
 from codeb_report.history.diff import SnapshotDiff, diff_snapshots
+from codeb_report.history.evidence import observed
 from codeb_report.history.settings import DiffSettings
 from codeb_report.history.store import SNAPSHOT_FILE, Stored, as_date, recent_snapshots
 from codeb_report.snapshot import Snapshot, load
@@ -22,22 +23,29 @@ def first_seen_back(
     since: datetime,
     newest_first: Iterable[Callable[[], Snapshot]],
     analyse: Analyse,
+    unseen_keys: Iterable[Key] = (),
 ) -> dict[Key, datetime]:
     """When each open finding (present at ``since``) began its unbroken run.
 
     Walks back one earlier snapshot at a time, loading and analysing it only while some
-    finding is still traced, so a history of resolved findings costs nothing.
+    finding is still traced, so a history of resolved findings costs nothing. A snapshot
+    that could not have seen a finding (its server unreachable, its probes failed) does
+    not break the run: absence of evidence is skipped, not taken as a fix.
+    ``unseen_keys``: findings present now that the snapshot at ``since`` could not see;
+    those found in the run before it are dated back too, the others are left out (new).
     """
     first = dict.fromkeys(open_keys, since)
-    tracing = set(first)
+    tracing = set(first) | set(unseen_keys)
     for fetch in newest_first:
         if not tracing:
             break
         snapshot = fetch()
         present = {(f.rule, f.server) for f in analyse(snapshot).findings}
-        tracing &= present
-        for key in tracing:
-            first[key] = snapshot.collected_at
+        for key in list(tracing):
+            if key in present:
+                first[key] = snapshot.collected_at
+            elif observed(*key, snapshot):
+                tracing.discard(key)
     return first
 
 
@@ -49,21 +57,23 @@ def diff_with_findings(
     *,
     earlier: Sequence[Callable[[], Snapshot]] = (),
     new_findings: list[Finding] | None = None,
-    extra_old: Sequence[Finding] = (),
+    zone: tzinfo | None = None,
 ) -> SnapshotDiff:
     """Diff two snapshots, findings included.
 
     ``earlier`` fetch the snapshots before ``old``, newest first; they date findings open
-    since before it. ``new_findings`` saves analysing ``new`` again when the caller has
-    them; ``extra_old`` adds findings analysis does not raise itself (disk forecasts).
+    since before it, and tell a finding that ``old`` could not see (its server was down
+    that day) from a new one. ``analyse`` judges ``old`` and ``earlier`` as their own
+    nights did (the nightly report adds the disk forecasts); ``new_findings`` saves
+    analysing ``new`` again when the caller has them. ``zone``: ages in calendar days there.
     """
-    old_findings = [*analyse(old).findings, *extra_old]
+    old_findings = analyse(old).findings
     if new_findings is None:
         new_findings = analyse(new).findings
-    still_open = {(f.rule, f.server) for f in new_findings} & {
-        (f.rule, f.server) for f in old_findings
-    }
-    first_seen = first_seen_back(still_open, old.collected_at, earlier, analyse)
+    new_keys = {(f.rule, f.server) for f in new_findings}
+    old_keys = {(f.rule, f.server) for f in old_findings}
+    unseen = {key for key in new_keys - old_keys if not observed(*key, old)}
+    first_seen = first_seen_back(new_keys & old_keys, old.collected_at, earlier, analyse, unseen)
     return diff_snapshots(
         old,
         new,
@@ -71,6 +81,7 @@ def diff_with_findings(
         old_findings=old_findings,
         new_findings=new_findings,
         first_seen=first_seen,
+        zone=zone,
     )
 
 

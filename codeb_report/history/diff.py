@@ -8,7 +8,7 @@ so they are listed as not compared instead of as removed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -162,11 +162,14 @@ def diff_snapshots(
     old_findings: Iterable[Finding] = (),
     new_findings: Iterable[Finding] = (),
     first_seen: dict[tuple[str, str], datetime] | None = None,
+    zone: tzinfo | None = None,
 ) -> SnapshotDiff:
     """Compare ``old`` with ``new``.
 
     Findings are keyed by (rule, server). ``first_seen`` dates a finding that has been open
-    since before ``old``; without it a finding open on both sides counts from ``old``.
+    since before ``old``; without it a finding open on both sides counts from ``old``. A
+    finding missing from ``old`` but dated there is still open (``old`` could not see it).
+    Ages are calendar days in ``zone`` (default: ``new``'s own).
     """
     settings = settings or DiffSettings()
     result = SnapshotDiff(old_at=old.collected_at, new_at=new.collected_at)
@@ -175,7 +178,7 @@ def diff_snapshots(
     for name in sorted(before.keys() | after.keys()):
         _diff_server(result, before.get(name), after.get(name), settings)
     result.findings = diff_findings(
-        old_findings, new_findings, old.collected_at, new.collected_at, first_seen or {}
+        old_findings, new_findings, old.collected_at, new.collected_at, first_seen or {}, zone
     )
     for change in result.findings:
         if change.state != FindingState.RESOLVED:
@@ -347,23 +350,36 @@ _SECTIONS = {
 }
 
 
+def days_between(since: datetime, until: datetime, zone: tzinfo | None = None) -> int | None:
+    """Calendar days from ``since`` to ``until`` in ``zone``: a finding seen last night is
+    1 day old whether tonight's collection ran a minute earlier or later. None when
+    ``until`` is the earlier one (snapshots given in the wrong order): no negative ages."""
+    zone = zone or until.tzinfo
+    days = (until.astimezone(zone).date() - since.astimezone(zone).date()).days
+    return days if days >= 0 and until >= since else None
+
+
 def diff_findings(
     old: Iterable[Finding],
     new: Iterable[Finding],
     old_at: datetime,
     new_at: datetime,
     first_seen: dict[tuple[str, str], datetime],
+    zone: tzinfo | None = None,
 ) -> list[FindingChange]:
     """New, resolved and still open findings, keyed by (rule, server), most urgent first."""
     before = {(f.rule, f.server): f for f in old}
     after = {(f.rule, f.server): f for f in new}
     changes = []
     for key, finding in after.items():
-        if key in before:
-            since = min(first_seen.get(key, old_at), old_at)
+        if key in before or key in first_seen:
+            since = first_seen.get(key, old_at)
+            since = min(since, old_at) if key in before else since
             changes.append(
                 FindingChange(
-                    state=FindingState.OPEN, finding=finding, days_open=(new_at - since).days
+                    state=FindingState.OPEN,
+                    finding=finding,
+                    days_open=days_between(since, new_at, zone),
                 )
             )
         else:

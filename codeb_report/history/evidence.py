@@ -86,3 +86,13 @@ def unseen_reason(rule: str, server: str, old: Snapshot, new: Snapshot) -> str |
     if current is None:
         return None
     return _unseen_on(rule, old.server(server), current)
+
+
+def observed(rule: str, server: str, snapshot: Snapshot) -> bool:
+    """Whether ``snapshot`` looked where ``rule`` would have found something on ``server``:
+    a day its server was not reached (or left the inventory), or its probes failed, says
+    nothing about the finding, so it neither ends nor starts the finding's run."""
+    if server == FLEET:
+        return all(_unseen_on(rule, None, one) is None for one in snapshot.servers)
+    current = snapshot.server(server)
+    return current is not None and _unseen_on(rule, None, current) is None

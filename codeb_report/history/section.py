@@ -11,7 +11,7 @@ out (as ``Analysis`` is), so history never calls the renderer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from functools import cached_property
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from codeb_report.history.trends import (
     build_trends,
     days_text,
     forecast_findings,
+    forecasts_at,
 )
 from codeb_report.history.view import DiffView, diff_view, no_previous_view
 from codeb_report.logs import get_logger
@@ -106,8 +107,10 @@ def build_history(
     day: date | None = None,
     diff_settings: DiffSettings | None = None,
     trend_settings: TrendSettings | None = None,
+    zone: tzinfo | None = None,
 ) -> HistoryReport:
-    """History of ``snapshot`` (the report of ``day``) from the snapshots stored before it."""
+    """History of ``snapshot`` (the report of ``day``) from the snapshots stored before it;
+    times and ages as the reader in ``zone`` (the report's time zone) counts them."""
     trend_settings = trend_settings or TrendSettings()
     day = day or snapshot.collected_at.date()
     stored: list[Stored] = recent_snapshots(
@@ -119,15 +122,23 @@ def build_history(
     forecasts = forecast_findings(trends, trend_settings)
     diff = None
     if past:
-        old_forecasts = forecast_findings(build_trends(past, trend_settings), trend_settings)
+        # Earlier nights are judged as their reports were, disk forecasts included, so a
+        # forecast open for weeks is dated back to its first night like any finding.
+        old_forecasts = forecasts_at(trends, past[-1].collected_at, trend_settings)
+        traced = {f.server for f in [*forecasts, *old_forecasts]}
+
+        def analyse_night(one: Snapshot) -> Analysis:
+            found = forecasts_at(trends, one.collected_at, trend_settings, traced)
+            return with_findings(analyse(one), found)
+
         diff = diff_with_findings(
             past[-1],
             snapshot,
-            analyse,
+            analyse_night,
             diff_settings,
             earlier=[lambda s=s: s for s in reversed(past[:-1])],
             new_findings=[*analysis.findings, *forecasts],
-            extra_old=old_forecasts,
+            zone=zone,
         )
     return HistoryReport(
         day=day,

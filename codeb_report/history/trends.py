@@ -8,6 +8,7 @@ counts, so a disk that was grown is not forecast from its old size.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -87,9 +88,7 @@ def build_trends(snapshots: list[Snapshot], settings: TrendSettings | None = Non
                     snapshot.collected_at, fs.size, fs.used, fs.available
                 )
     ordered = [series[name] for name in sorted(series)]
-    latest = snapshots[-1] if snapshots else None
-    forecasts = [] if latest is None else _forecasts(ordered, latest, settings)
-    return Trends(times=times, servers=ordered, forecasts=forecasts)
+    return Trends(times=times, servers=ordered, forecasts=_forecasts(ordered, settings))
 
 
 def _empty(name: str, length: int) -> ServerSeries:
@@ -98,9 +97,7 @@ def _empty(name: str, length: int) -> ServerSeries:
     )
 
 
-def _forecasts(
-    servers: list[ServerSeries], latest: Snapshot, settings: TrendSettings
-) -> list[Forecast]:
+def _forecasts(servers: list[ServerSeries], settings: TrendSettings) -> list[Forecast]:
     """Forecasts for the filesystems seen in the latest snapshot."""
     result = []
     for one in servers:
@@ -165,6 +162,27 @@ def forecast_findings(trends: Trends, settings: TrendSettings | None = None) -> 
         forecasts.sort(key=lambda f: f.days_left or 0.0)
         findings.append(_finding(server, forecasts, settings))
     return findings
+
+
+def forecasts_at(
+    trends: Trends,
+    at: datetime,
+    settings: TrendSettings | None = None,
+    servers: Collection[str] | None = None,
+) -> list[Finding]:
+    """The forecast findings of an earlier night, the one whose snapshot was collected
+    ``at``: from the series of ``trends`` up to that snapshot, for ``servers`` only
+    (None: all). Empty when ``at`` is not in ``trends``."""
+    if at not in trends.times:
+        return []
+    count = trends.times.index(at) + 1
+    series = [
+        ServerSeries(one.name, disks={mount: points[:count] for mount, points in one.disks.items()})
+        for one in trends.servers
+        if servers is None or one.name in servers
+    ]
+    earlier = Trends(trends.times[:count], series, _forecasts(series, settings or TrendSettings()))
+    return forecast_findings(earlier, settings)
 
 
 def whole_days(days: float) -> int:
