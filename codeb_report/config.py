@@ -34,6 +34,7 @@ from codeb_report.mail.settings import MailSettings
 from codeb_report.metrics.settings import MetricsSettings
 from codeb_report.outputdir import OutputSettings
 from codeb_report.probes.stack.settings import StackSettings
+from codeb_report.render.view.options import DETAIL_THRESHOLD
 from codeb_report.validation import field_path
 
 DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
@@ -95,6 +96,8 @@ class ReportSettings(Section):
     title: str = DEFAULT_TITLE
     timezone: str = "Asia/Seoul"
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    # More servers than this: section 1 by role, section 2 only servers needing attention.
+    detail_threshold: Annotated[int, Strict(), Field(ge=0)] = DETAIL_THRESHOLD
 
     @field_validator("timezone")
     @classmethod

@@ -69,6 +69,32 @@ def _where(f: Finding, phrase: str) -> str:
     return phrase if f.server == FLEET else f"{f.server} {phrase}"
 
 
+# A bullet or step names at most this many servers; a large fleet's are counted instead.
+NAMED_AT_MOST = 5
+
+
+def _servers(names: list[str], order: list[str] | None = None) -> str:
+    """``n1, n2`` or ``s0120, s0240, s0360, s0480, s0600 외 3대``; with the fleet's
+    ``order``, runs of neighbours read ``n1-n3``."""
+    shown = names[:NAMED_AT_MOST]
+    named = name_ranges(shown, order) if order else ", ".join(shown)
+    rest = len(names) - NAMED_AT_MOST
+    return f"{named} 외 {rest}대" if rest > 0 else named
+
+
+def _parts(findings: list[Finding]) -> str:
+    """Each finding's short phrase with its server; past NAMED_AT_MOST findings, one part
+    per rule with its servers counted, so a bullet stays one line at 1,000 servers."""
+    if len(findings) <= NAMED_AT_MOST:
+        return ", ".join(_where(f, f.summary or f.title) for f in findings)
+    by_rule: dict[tuple[str, str], list[str]] = {}
+    for f in findings:
+        by_rule.setdefault((f.rule, f.title.removeprefix(f"{f.server} ")), []).append(f.server)
+    return ", ".join(
+        f"{title} {len(names)}대 ({_servers(names)})" for (_, title), names in by_rule.items()
+    )
+
+
 def stability(snapshot: Snapshot, judged: list[ServerAnalysis]) -> Assessment | None:
     order = [s.name for s in snapshot.servers]
     if not order:
@@ -79,13 +105,15 @@ def stability(snapshot: Snapshot, judged: list[ServerAnalysis]) -> Assessment | 
         return _bullet(
             Level.CRIT,
             "안정성",
-            f"{len(down)}대 서버 연결 실패 ({name_ranges(down, order)}), {up}대 정상 가동",
+            f"{len(down)}대 서버 연결 실패 ({_servers(down, order)}), {up}대 정상 가동",
         )
     by_uptime: dict[str, list[str]] = {}
     for s in judged:
         if s.uptime:
             by_uptime.setdefault(s.uptime, []).append(s.name)
     detail = ", ".join(f"{name_ranges(names, order)}: {up}" for up, names in by_uptime.items())
+    if len(by_uptime) > NAMED_AT_MOST:  # a large fleet's uptimes are a table, not a bullet
+        detail = ""
     # "모든 1대" reads wrong: one server is just 서버 1대.
     every = f"모든 {len(order)}대 서버" if len(order) > 1 else "서버 1대"
     return _bullet(
@@ -100,8 +128,7 @@ def resources(judged: list[ServerAnalysis], findings: list[Finding]) -> Assessme
         return None
     over = _of(findings, FIGURE_RULES)
     if over:
-        parts = ", ".join(_where(f, f.summary or f.title) for f in over)
-        return _bullet(_worst(over), "리소스", f"{parts} - 점검 필요")
+        return _bullet(_worst(over), "리소스", f"{_parts(over)} - 점검 필요")
     low = _of(findings, ("resources.low_usage",))
     if low and low[0].summary:
         return _bullet(Level.OK, "리소스", f"{low[0].summary} (스케일 아웃 필요 없음)")
@@ -135,7 +162,7 @@ def services(snapshot: Snapshot, findings: list[Finding]) -> Assessment | None:
     names, stopped = _headline_names(snapshot)
     down = _of(findings, DOWN_RULES)
     if down or stopped:
-        parts = [_where(f, f.summary or f.title) for f in down]
+        parts = [_parts(down)] if down else []
         parts += [f"{n} 중지" for n in stopped if not any(n in p for p in parts)]
         level = _worst(down) if down else Level.WARN
         return _bullet(level, "서비스", f"{', '.join(parts)} - 확인 필요")
@@ -149,8 +176,7 @@ def services(snapshot: Snapshot, findings: list[Finding]) -> Assessment | None:
 def backup(snapshot: Snapshot, findings: list[Finding]) -> Assessment | None:
     late = [f for f in findings if f.rule in BACKUP_URGENCY]
     if late:
-        parts = ", ".join(_where(f, f.summary or f.title) for f in late)
-        return _bullet(Level.WARN, "백업", f"{parts} - {BACKUP_URGENCY[late[0].rule]}")
+        return _bullet(Level.WARN, "백업", f"{_parts(late)} - {BACKUP_URGENCY[late[0].rule]}")
     kept = [s.name for s in snapshot.servers if s.reachable and s.backups]
     if not kept:
         return None
@@ -172,9 +198,19 @@ def assessment(
 
 def next_steps(findings: list[Finding]) -> list[str]:
     """One step per High and Medium finding, in section 5's order; Low ones only if they ask."""
-    steps: list[str] = []
+    by_wording: dict[str, list[str]] = {}
     for f in findings:
         wording = f.step if f.priority == Priority.LOW else (f.step or f.action)
         if wording:
-            steps.append(_where(f, wording))
-    return list(dict.fromkeys(steps))
+            servers = by_wording.setdefault(wording, [])
+            if f.server not in servers:
+                servers.append(f.server)
+    return [_step(wording, servers) for wording, servers in by_wording.items()]
+
+
+def _step(wording: str, servers: list[str]) -> str:
+    """``n4 백업 자동화 설정``; the same step on several servers is one step naming them."""
+    named = [s for s in servers if s != FLEET]
+    if not named:
+        return wording
+    return f"{_servers(named)} {wording}"

@@ -28,10 +28,18 @@ SMALL_TABLE_ROWS = 12
 _TABLE = re.compile(r"<table>(.*?)</table>", re.S)
 
 
+# A large fleet's one-row-per-server table (templates/fleet_compact.md.j2), known by its
+# first heading: printed small, so 1,000 servers take pages, not a chapter.
+COMPACT_TABLE_HEAD = "<th>정상 서버</th>"
+
+
 def keep_small_tables_whole(html: str) -> str:
     def mark(match: re.Match[str]) -> str:
         rows = match.group(1).count("<tr>")
-        tag = '<table class="keep">' if rows <= SMALL_TABLE_ROWS + 1 else "<table>"
+        if COMPACT_TABLE_HEAD in match.group(1)[:200]:
+            tag = '<table class="compact">'
+        else:
+            tag = '<table class="keep">' if rows <= SMALL_TABLE_ROWS + 1 else "<table>"
         return f"{tag}{match.group(1)}</table>"
 
     return _TABLE.sub(mark, html)

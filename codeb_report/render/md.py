@@ -18,6 +18,8 @@ def render_markdown(report: ReportView, history: object | None = None, page: boo
         servers=report.servers,
         analysis=report.analysis,
         priorities=report.priorities,
+        shape=report.shape,
+        grouped=report.grouped,
         history=history,
         page=page,
     )

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3"
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
+_HEADING = re.compile(r"(<h[1-6][^>]*>.*?</h[1-6]>)", re.S)
 _BETWEEN_HANGUL = re.compile(rf"(?<=[{_HANGUL}])(?=[{_HANGUL}])")
 _ICON_SPACE = re.compile(r"([✅❌]|⚠\ufe0f?) ")
 WORD_JOINER = "\u2060"
@@ -34,6 +35,9 @@ def keep_hangul_words(body: str) -> str:
     word ("의미합니/다"). A word joiner (U+2060, invisible, no glyph) between syllables
     forbids those breaks; lines still break at spaces. It costs no boxes: a no-wrap span
     per word did the same but took 95 MB more for a 100-server report.
+
+    Headings are left alone: their text is also the PDF's outline (table of contents),
+    where joiners would travel into every bookmark and the viewer's search.
     """
 
     def text(match: re.Match[str]) -> str:
@@ -42,7 +46,10 @@ def keep_hangul_words(body: str) -> str:
         joined = _BETWEEN_HANGUL.sub(WORD_JOINER, match.group(2))
         return _ICON_SPACE.sub(lambda m: m.group(1) + NO_BREAK_SPACE, joined)
 
-    return _TAG_OR_TEXT.sub(text, body)
+    return "".join(
+        part if _HEADING.fullmatch(part) else _TAG_OR_TEXT.sub(text, part)
+        for part in _HEADING.split(body)
+    )
 
 
 def local_fetcher(root: Path) -> URLFetcher:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from codeb_report import __version__
 from codeb_report.analysis.model import Analysis, Finding, Priority
 from codeb_report.outputdir import DEFAULT_TIMEZONE
+from codeb_report.render.view.fleet import FindingGroup, FleetShape, fleet_shape, grouped_findings
 from codeb_report.render.view.options import RenderOptions
 from codeb_report.render.view.ports import PortRow
 from codeb_report.render.view.server import ServerView, heading, server_view, unjudged
@@ -29,6 +30,9 @@ class ReportView:
     servers: list[ServerView]
     analysis: Analysis
     priorities: list[tuple[Priority, list[Finding]]]
+    # Above the configuration's detail_threshold: summaries by role, details where needed.
+    shape: FleetShape | None = None
+    grouped: dict[Priority, list[FindingGroup]] | None = None  # findings of one rule, together
 
 
 DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
@@ -45,6 +49,11 @@ def build(
     ]
     # Without a configuration the date is still the fleet's (Asia/Seoul), as the folder's is.
     collected = snapshot.collected_at.astimezone(options.zone or ZoneInfo(DEFAULT_TIMEZONE))
+    shape = grouped = None
+    if len(servers) > options.detail_threshold:
+        shape = fleet_shape(servers, analysis.findings, options.detail_threshold)
+        order = [s.name for s in snapshot.servers]
+        grouped = {p: grouped_findings(analysis.by_priority(p), order) for p in Priority}
     return ReportView(
         title=options.title or DEFAULT_TITLE,
         date=collected.date().isoformat(),
@@ -52,4 +61,6 @@ def build(
         servers=servers,
         analysis=analysis,
         priorities=[(p, analysis.by_priority(p)) for p in Priority],
+        shape=shape,
+        grouped=grouped,
     )

@@ -11,6 +11,11 @@ if TYPE_CHECKING:
     from codeb_report.config import Config
 
 
+# Above this many servers the report summarises by role and details only the servers that
+# need attention (see render/view/fleet.py); [report] detail_threshold overrides it.
+DETAIL_THRESHOLD = 20
+
+
 @dataclass(frozen=True)
 class RenderOptions:
     """What the configuration adds to a snapshot's report (issue: the fleet's TOML file).
@@ -24,6 +29,7 @@ class RenderOptions:
     ports: Mapping[int, str] = field(default_factory=dict)
     units: Mapping[str, str] = field(default_factory=dict)
     containers: Mapping[str, str] = field(default_factory=dict)
+    detail_threshold: int = DETAIL_THRESHOLD
 
     @classmethod
     def from_config(cls, config: Config) -> RenderOptions:
@@ -34,4 +40,5 @@ class RenderOptions:
             ports=dict(d.ports),
             units=dict(d.units),
             containers=dict(d.containers),
+            detail_threshold=config.report.detail_threshold,
         )
