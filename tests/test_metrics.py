@@ -23,6 +23,7 @@ from codeb_report.metrics.fleet import snapshot_families
 from codeb_report.metrics.run import RunResult, run_families, run_metrics_text, write_run_metrics
 from codeb_report.metrics.textfile import TextfileError, previous_last_success, write_textfile
 from codeb_report.nightly.run import NightlyOptions, run_nightly
+from codeb_report.provider.model import ProviderError
 from codeb_report.snapshot import (
     BackupDir,
     Filesystem,
@@ -234,7 +235,27 @@ def test_a_duplicate_series_is_written_once() -> None:
 
 
 def test_no_cost_metric_without_a_provider_view() -> None:
+    assert load(EXAMPLE).provider is None
     assert "monthly_cost" not in metrics_of(load(EXAMPLE))
+
+
+def test_monthly_cost_per_server_from_the_provider_view() -> None:
+    snapshot = load(ROOT / "tests" / "fixtures" / "snapshots" / "v2-2025-12-06.json")
+    assert snapshot.provider is not None
+    text = metrics_of(snapshot)
+    values = samples(text)
+    costs = {k: v for k, v in values.items() if k.startswith("codeb_report_server_monthly_cost")}
+    assert costs == {
+        f'codeb_report_server_monthly_cost_dollars{{server="{name}"}}': cost
+        for name, cost in [("n1", 20), ("n2", 5), ("n3", 40), ("n4", 5), ("n5", 5)]
+    }  # the unmatched instance "old-test" only counts in the account's total
+    assert values["codeb_report_provider_monthly_cost_dollars"] == 80
+    assert promtool_check(text).returncode == 0
+    unreadable = snapshot.provider.model_copy(
+        update={"error": ProviderError(kind="unauthorized", message="401")}
+    )
+    text = metrics_of(snapshot.model_copy(update={"provider": unreadable}))
+    assert "monthly_cost" not in text
 
 
 # --- the textfile -------------------------------------------------------------------------

@@ -193,9 +193,11 @@ def _growing_history(snapshot: Snapshot) -> list[Snapshot]:
 
 @pytest.fixture
 def dashboard_data(prometheus_server: PrometheusServer) -> PrometheusServer:
-    """A run's metrics over the example fleet, with one growing disk."""
+    """A run's metrics over the example fleet, with one growing disk and its account."""
     history = _growing_history(load(EXAMPLE))
-    snapshot = history[-1]
+    # The provider part of a recorded v2 snapshot: its servers n1-n4 are the example's.
+    provider = load(ROOT / "tests" / "fixtures" / "snapshots" / "v2-2025-12-06.json").provider
+    snapshot = history[-1].model_copy(update={"provider": provider})
     result = RunResult(
         Exit.OK, 1.7e9, 1.7e9 + 30, 30.0, snapshot, analyse(snapshot), build_trends(history)
     )

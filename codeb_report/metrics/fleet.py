@@ -164,9 +164,26 @@ def forecast_families(snapshot: Snapshot, trends: Trends | None) -> Iterable[Fam
 
 
 def cost_families(snapshot: Snapshot) -> list[Family]:
-    """Monthly cost per server from the provider's view of the account.
+    """Monthly cost from the provider's view of the account (Vultr's plan prices).
 
-    The snapshot has no provider part yet: until it does, no cost is written (never a
-    zero). Fill in ``codeb_report_server_monthly_cost_dollars{server}`` here from it.
+    Per configured server whose instance was matched and priced, and for the whole
+    account (unmatched instances are paid for too). No provider part, or an account that
+    could not be read, writes no cost: an unknown price is not a free server.
     """
-    return []
+    per_server = gauge(
+        "server_monthly_cost_dollars", "Monthly price of the server's instance (USD)."
+    )
+    total = gauge(
+        "provider_monthly_cost_dollars",
+        "Monthly price of every instance of the account whose plan is priced (USD).",
+    )
+    provider = snapshot.provider
+    if provider is None or provider.error is not None:
+        return [per_server, total]
+    names = {s.name for s in snapshot.servers}
+    for instance in provider.instances:
+        if instance.server in names and instance.monthly_cost is not None:
+            per_server.add(instance.monthly_cost, server=instance.server)
+    if provider.instances:
+        total.add(provider.monthly_total)
+    return [per_server, total]
