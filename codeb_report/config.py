@@ -35,6 +35,7 @@ from codeb_report.metrics.settings import MetricsSettings
 from codeb_report.outputdir import OutputSettings
 from codeb_report.probes.stack.settings import StackSettings
 from codeb_report.render.view.options import DETAIL_THRESHOLD
+from codeb_report.provider.settings import VultrSettings
 from codeb_report.validation import field_path
 
 DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
@@ -137,6 +138,7 @@ class Config(Section):
     output: OutputSettings = Field(default_factory=OutputSettings)  # dated folders, retention
     mail: MailSettings | None = None  # where `run --email` and `send` mail the PDF
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)  # node_exporter textfile
+    vultr: VultrSettings | None = None  # the Vultr account: cost, plans, scaling
 
     @model_validator(mode="after")
     def _consistent(self) -> Config:

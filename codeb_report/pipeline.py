@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from codeb_report.analysis.thresholds import Thresholds
     from codeb_report.config import Config, ServerConfig
     from codeb_report.probes.base import Probe
+    from codeb_report.provider.collect import ProviderCollection
 
 
 def collect_snapshot(
@@ -27,8 +28,25 @@ def collect_snapshot(
     from codeb_report.collect.fleet import collect_fleet
     from codeb_report.progress import Progress
 
+    provider = start_provider(config)
     progress = Progress([s.name for s in config.servers], verbosity=verbosity)
-    return collect_fleet(config, probes_for, accept_new=accept_new, progress=progress)
+    snapshot = collect_fleet(config, probes_for, accept_new=accept_new, progress=progress)
+    if provider is None:
+        return snapshot
+    from codeb_report.provider.collect import server_keys
+
+    return snapshot.model_copy(update={"provider": provider.finish(server_keys(snapshot))})
+
+
+def start_provider(config: Config) -> ProviderCollection | None:
+    """With a ``[vultr]`` table, start reading the account beside the SSH collection."""
+    if config.vultr is None:
+        return None
+    from codeb_report.provider.collect import ProviderCollection
+    from codeb_report.provider.match import ServerKeys
+
+    configured = [ServerKeys(name=s.name, host=s.host) for s in config.servers]
+    return ProviderCollection(config.vultr, configured).start()
 
 
 def probes_for(config: Config, server: ServerConfig) -> Sequence[Probe]:

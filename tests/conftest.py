@@ -6,3 +6,4 @@ from servers.prometheus import node_exporter, prometheus_server  # noqa: F401  (
 from servers.redis import redis_server  # noqa: F401  (fixture)
 from servers.smtp import smtp_ca  # noqa: F401  (fixture)
 from servers.sshd import sshd_factory  # noqa: F401  (fixture)
+from servers.vultr import vultr_api  # noqa: F401  (fixture)

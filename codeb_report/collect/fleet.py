@@ -160,10 +160,12 @@ def _failed(server: Server) -> int:
 
 
 def collection_exit(snapshot: Snapshot) -> Exit:
-    """0 all collected, 4 some servers or probes failed, 5 no server collected."""
+    """0 all collected, 4 some servers, probes or the provider failed, 5 no server collected."""
     if not snapshot.servers or not any(s.reachable for s in snapshot.servers):
         return Exit.FAILED
     for server in snapshot.servers:
         if not server.reachable or any(p.status is ProbeStatus.FAILED for p in server.probes):
             return Exit.PARTIAL
+    if snapshot.provider is not None and snapshot.provider.incomplete:
+        return Exit.PARTIAL  # the Vultr account could not be read (or only in part)
     return Exit.OK

@@ -49,13 +49,15 @@ class NightlyOptions:
 
 
 def outcome(snapshot: Snapshot) -> Exit:
-    """OK, PARTIAL (some server or probe failed) or FAILED (no server collected)."""
+    """OK, PARTIAL (some server, probe or the provider failed) or FAILED (no server collected)."""
     reachable = [s for s in snapshot.servers if s.reachable]
     if not reachable:
         return Exit.FAILED
     failed_probe = any(p.status == ProbeStatus.FAILED for s in reachable for p in s.probes)
     if len(reachable) < len(snapshot.servers) or failed_probe:
         return Exit.PARTIAL
+    if snapshot.provider is not None and snapshot.provider.incomplete:
+        return Exit.PARTIAL  # the Vultr account could not be read (or only in part)
     return Exit.OK
 
 
@@ -76,6 +78,29 @@ def log_collection(snapshot: Snapshot, echo: bool = True) -> None:
             counts[ProbeStatus.OK],
             counts[ProbeStatus.SKIPPED],
             counts[ProbeStatus.FAILED],
+            extra=extra,
+        )
+    log_provider(snapshot, extra)
+
+
+def log_provider(snapshot: Snapshot, extra: dict[str, bool]) -> None:
+    """One line for the account: what was read, or why not (never the key: see logs)."""
+    provider = snapshot.provider
+    if provider is None:
+        return
+    vlog = ServerLog(log, "vultr")
+    if provider.error is not None:
+        vlog.error("API %s: %s", provider.error.kind, provider.error.message, extra=extra)
+    for problem in provider.problems:
+        vlog.warning("%s %s: %s", problem.endpoint, problem.kind, problem.message, extra=extra)
+    if provider.error is None:
+        matched = sum(i.server is not None for i in provider.instances)
+        vlog.info(
+            "read: %d instances (%d matched), %d clusters, %d load balancers",
+            len(provider.instances),
+            matched,
+            len(provider.kubernetes_clusters),
+            len(provider.load_balancers),
             extra=extra,
         )
 

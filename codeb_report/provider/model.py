@@ -304,6 +304,11 @@ class Provider(ProviderModel):
         return next((i for i in self.instances if i.server == server), None)
 
     @property
+    def incomplete(self) -> bool:
+        """The account could not be read, or some of it: the run is "partial" (exit 4)."""
+        return self.error is not None or bool(self.problems)
+
+    @property
     def monthly_total(self) -> float:
         """USD per month of the instances whose price is known."""
         return sum(i.monthly_cost or 0.0 for i in self.instances)
