@@ -34,8 +34,8 @@ from codeb_report.mail.settings import MailSettings
 from codeb_report.metrics.settings import MetricsSettings
 from codeb_report.outputdir import OutputSettings
 from codeb_report.probes.stack.settings import StackSettings
-from codeb_report.render.view.options import DETAIL_THRESHOLD
 from codeb_report.provider.settings import VultrSettings
+from codeb_report.render.view.options import DETAIL_THRESHOLD
 from codeb_report.validation import field_path
 
 DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
