@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 from analysis_fleet import fleet, server
+from servers.ports import free_port
 from servers.prometheus import PrometheusServer
+from servers.sshd import SshdFactory
 
 from codeb_report.analysis import analyse
 from codeb_report.controls import escape_controls
@@ -261,3 +263,56 @@ def test_every_dashboard_expression_runs_on_prometheus(dashboard_data: Prometheu
 def test_a_broken_expression_would_be_caught(prometheus_server: PrometheusServer) -> None:
     answer = prometheus_server.query(substitute("sum by (server (codeb_report_findings)"))
     assert answer["status"] == "error"
+
+
+def test_a_configured_run_over_ssh_alerts_on_the_unreachable_server(
+    prometheus_server: PrometheusServer, sshd_factory: SshdFactory, tmp_path: Path
+) -> None:
+    """[metrics] textfile from the configuration; n2 has nothing listening on its port."""
+    sshd = sshd_factory.start("metrics-n1")
+    (tmp_path / "known_hosts").write_text(sshd.known_hosts_line())
+    textfile = prometheus_server.node.textfile_dir / TEXTFILE
+    config = tmp_path / "fleet.toml"
+    config.write_text(
+        f"""
+[ssh]
+known_hosts = "{tmp_path / "known_hosts"}"
+config_file = "{tmp_path / "no-ssh-config"}"
+use_agent = false
+connect_timeout = 5.0
+connect_attempts = 1
+
+[[servers]]
+name = "n1"
+host = "127.0.0.1"
+port = {sshd.port}
+user = "root"
+role = "app"
+identity_file = "{sshd_factory.client_key.private}"
+
+[[servers]]
+name = "n2"
+host = "127.0.0.1"
+port = {free_port()}
+user = "root"
+role = "db"
+identity_file = "{sshd_factory.client_key.private}"
+
+[output]
+root = "{tmp_path / "out"}"
+
+[metrics]
+textfile = "{textfile}"
+"""
+    )
+    done = subprocess.run(
+        [CLI, "run", "--config", str(config), "-q"], capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == Exit.PARTIAL, done.stderr
+    prometheus_server.wait_for('codeb_report_server_reachable{server="n2",role="db"} == 0')
+    assert _value(prometheus_server, 'codeb_report_server_reachable{server="n1"}') == 1
+    assert _value(prometheus_server, "codeb_report_run_exit_code") == Exit.PARTIAL
+    [alert] = prometheus_server.wait_for('ALERTS{alertname="CodeBReportServerUnreachable"}')
+    assert alert["metric"]["server"] == "n2" and alert["metric"]["alertstate"] == "firing"
+    unreachable = 'codeb_report_findings{server="n2",priority="High",rule="server.unreachable"}'
+    assert _value(prometheus_server, unreachable) == 1
