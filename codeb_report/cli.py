@@ -347,9 +347,8 @@ def check_config(path: Path) -> None:
 @click.option(
     "--output-root",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Where OLD/NEW given as dates (YYYY-MM-DD) are looked up.",
+    help="Where OLD/NEW given as dates (YYYY-MM-DD) are looked up.  "
+    "[default: the configuration's [output] root, else output]",
 )
 @click.option(
     "-f",
@@ -386,7 +385,7 @@ def check_config(path: Path) -> None:
 def diff(
     old: str,
     new: str,
-    output_root: Path,
+    output_root: Path | None,
     fmt: str,
     output: Path | None,
     disk_step: float | None,
@@ -421,9 +420,8 @@ def diff(
 @click.option(
     "--output-root",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Where SNAPSHOT given as a date (YYYY-MM-DD) is looked up.",
+    help="Where SNAPSHOT given as a date (YYYY-MM-DD) is looked up.  "
+    "[default: the configuration's [output] root, else output]",
 )
 @click.option(
     "-c",
@@ -432,7 +430,7 @@ def diff(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Fleet configuration: its thresholds judge the findings, its [trends] the forecasts.",
 )
-def metrics(snapshot: str, output: str, output_root: Path, config_path: Path | None) -> None:
+def metrics(snapshot: str, output: str, output_root: Path | None, config_path: Path | None) -> None:
     """Write a snapshot's figures and findings as Prometheus metrics (text format).
 
     SNAPSHOT is a snapshot file, a report folder or a date under --output-root. In a dated

@@ -7,7 +7,10 @@ other commands, a bad input file is 2 here, not 3, so scripts can test ``diff`` 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
+
+import click
 
 from codeb_report.errors import Exit, UserError
 from codeb_report.history.settings import DiffSettings
@@ -18,7 +21,7 @@ TROUBLE = Exit.USAGE  # 2, as diff(1)
 def run_diff(
     old: str,
     new: str,
-    output_root: Path,
+    output_root: Path | None,
     fmt: str,
     output: Path | None,
     steps: dict[str, float],
@@ -37,7 +40,7 @@ def run_diff(
 def _run(
     old: str,
     new: str,
-    output_root: Path,
+    output_root: Path | None,
     fmt: str,
     output: Path | None,
     steps: dict[str, float],
@@ -46,26 +49,46 @@ def _run(
     from codeb_report.analysis import analyse
     from codeb_report.history.compare import diff_paths
     from codeb_report.history.store import resolve
+    from codeb_report.outputdir import output_root_of
     from codeb_report.render.diff_report import render_diff
 
     if fmt == "pdf" and output is None:
         raise UserError("--format pdf needs --output FILE")
-    thresholds, settings = None, DiffSettings()
+    config = None
     if config_path is not None:
         from codeb_report.config import load_config
 
         config = load_config(config_path)
-        thresholds, settings = config.report.thresholds, config.diff
-    settings = settings.model_copy(update=steps)
-    old_path, new_path = resolve(old, output_root), resolve(new, output_root)
-    diff = diff_paths(old_path, new_path, lambda s: analyse(s, thresholds), settings)
-    data = render_diff(diff, fmt)
+    thresholds = config.report.thresholds if config else None
+    settings = (config.diff if config else DiffSettings()).model_copy(update=steps)
+    zone = config.report.zone() if config else None
+    root = output_root_of(output_root, config.output if config else None)
+    old_path, new_path = resolve(old, root), resolve(new, root)
+    diff = diff_paths(old_path, new_path, lambda s: analyse(s, thresholds), settings, zone=zone)
+    if diff.new_at < diff.old_at:
+        _warn_order(old, new, diff.old_at, diff.new_at)
+    data = render_diff(diff, fmt, zone)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
         _write(output, data)
     return Exit.CHANGED if diff.changed else Exit.OK
+
+
+def _warn_order(old: str, new: str, old_at: datetime, new_at: datetime) -> None:
+    """One line on stderr: the report still says what differs, but "new" and "resolved"
+    read backwards, and no finding gets an age."""
+    from codeb_report.controls import escape_controls
+
+    click.echo(
+        escape_controls(
+            f"warning: NEW {new} (collected {new_at.isoformat(timespec='minutes')}) is older "
+            f"than OLD {old} ({old_at.isoformat(timespec='minutes')}); give the older "
+            "snapshot first"
+        ),
+        err=True,
+    )
 
 
 def _write(output: Path, data: bytes) -> None:

@@ -10,10 +10,11 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from codeb_report.errors import Exit, OutputError, UserError
+from codeb_report.outputdir import local_time
 
 LOCK_FILE = ".lock"
 
@@ -32,8 +33,11 @@ def _holder(fd: int) -> str:
 
 
 @contextmanager
-def run_lock(path: Path) -> Iterator[None]:
-    """Hold ``path`` exclusively for the block, or raise ``Locked`` at once (no waiting)."""
+def run_lock(path: Path, zone: tzinfo | None = None) -> Iterator[None]:
+    """Hold ``path`` exclusively for the block, or raise ``Locked`` at once (no waiting).
+
+    The holder's start is written in ``zone`` (the report's time zone), the one the
+    operator reads in the "another run holds" message and run.log."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -47,7 +51,7 @@ def run_lock(path: Path) -> Iterator[None]:
                 f"another run holds {path}{_holder(fd)}; not starting a second one"
             ) from None
         os.ftruncate(fd, 0)
-        since = datetime.now().astimezone().isoformat(timespec="seconds")
+        since = local_time(datetime.now(UTC), zone).isoformat(timespec="seconds")
         os.pwrite(fd, f"pid {os.getpid()} since {since}\n".encode(), 0)
         try:
             yield

@@ -23,7 +23,7 @@ import os
 import re
 import shutil
 import tempfile
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -51,6 +51,21 @@ class OutputSettings(BaseModel):
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
+
+
+def output_root_of(given: Path | None, settings: OutputSettings | None = None) -> Path:
+    """Where the dated folders are: ``--output-root`` when given, else the configuration's
+    ``[output] root``, else ``output``. Every command that reads or writes them asks here."""
+    if given is not None:
+        return given
+    return Path((settings or OutputSettings()).root).expanduser()
+
+
+def local_time(at: datetime, zone: tzinfo | None = None) -> datetime:
+    """``at`` as the report's reader reads it: in the report's time zone (the
+    configuration's ``[report] timezone``, Asia/Seoul without one), whatever zone the
+    snapshot was collected in."""
+    return at.astimezone(zone or ZoneInfo(DEFAULT_TIMEZONE))
 
 
 def today(timezone: str = DEFAULT_TIMEZONE, now: datetime | None = None) -> date:

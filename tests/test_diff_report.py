@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,30 @@ def test_steps_from_the_option_or_the_configuration(output_root: Path, tmp_path:
     assert [r["subject"] for r in by_config] == ["/data"]
     both = json.loads(diff(*args, "--config", config, "--disk-step", "9").stdout)["resources"]
     assert both == []
+
+
+def test_swapped_order_warns_in_one_line_and_prints_no_negative_age(output_root: Path) -> None:
+    run = diff(day(30), day(29), "--output-root", output_root, "--format", "json")
+    assert run.returncode == 1
+    [warning] = run.stderr.decode().splitlines()
+    assert warning.startswith(f"warning: NEW {day(29)} (collected ")
+    assert "is older than OLD" in warning and "give the older snapshot first" in warning
+    ages = {f["state"]: f["days_open"] for f in json.loads(run.stdout)["findings"]}
+    assert "open" in ages and all(age is None or age >= 0 for age in ages.values())
+    markdown = diff(day(30), day(29), "--output-root", output_root).stdout.decode()
+    assert "| ⏳ 지속 |" in markdown and not re.search(r"-\d+일째", markdown)
+    assert diff(day(29), day(30), "--output-root", output_root).stderr == b""  # in order
+
+
+def test_dates_are_looked_up_under_the_configurations_output_root(
+    output_root: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "fleet.toml"
+    config.write_text(
+        f'[output]\nroot = "{output_root}"\n[[servers]]\nname = "n1"\nhost = "10.0.0.1"\n'
+    )
+    run = diff(day(11), day(12), "-c", config)  # no --output-root
+    assert run.returncode == 1, run.stderr
+    assert "| n1 | codeb-worker | 🆕 추가 | 없음 → codeb/worker:1 |" in run.stdout.decode()
+    given = diff(day(11), day(12), "-c", config, "--output-root", tmp_path)  # the option wins
+    assert given.returncode == 2 and b"no snapshot for that date under" in given.stderr

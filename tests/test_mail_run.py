@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -241,3 +242,48 @@ def test_check_config_reads_the_mail_password_source(
     present = subprocess.run([CLI, "check-config", str(config)], capture_output=True,
                              text=True, env={**env, PASSWORD_ENV: PASSWORD})  # fmt: skip
     assert present.returncode == 0 and PASSWORD not in present.stdout + present.stderr
+
+
+def test_send_mails_what_the_run_mailed(tmp_path: Path) -> None:
+    """A night whose disk forecast is High: the run's mail counts it, and so does send's,
+    since both judge the day with the history stored before it (night_of)."""
+    import history_gen as gen
+
+    from codeb_report.config import load_config
+    from codeb_report.nightly.stages import night_of
+
+    root = tmp_path / "output"
+    start = today() - timedelta(days=34)
+    gen.write_history(root, days=34, start=start)  # the 34 nights before tonight
+    tonight = gen.snapshot_for(34, start=start)  # n1's /data: full in 10 days
+    config_path = tmp_path / "fleet.toml"
+    config_path.write_text(
+        '[[servers]]\nname = "n1"\nhost = "10.0.0.1"\n'
+        "[trends]\nhigh_days = 14\n"
+        '[mail]\nhost = "127.0.0.1"\nsender = "report@codeb.test"\nto = ["ops@codeb.test"]\n'
+    )
+    config = load_config(config_path)
+
+    def render(snapshot, analysis, formats, out: Path) -> list[Path]:
+        (out / "report.pdf").write_bytes(b"%PDF-1.7 stand-in for the attachment\n")
+        return [out / "report.pdf"]
+
+    stages = night_of(config, root, today())
+    options = NightlyOptions(root, mail=config.mail, dry_run=True)
+    run_nightly(options, lambda: tonight, stages.analyse, render)
+    day = root / today().isoformat()
+    ran = _parse((day / "report.eml").read_bytes())
+    (day / "report.eml").unlink()
+
+    sent = subprocess.run(
+        [CLI, "send", "--config", str(config_path), "--output-root", str(root), "--dry-run"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    again = _parse((day / "report.eml").read_bytes())
+    high = ran.get_body(preferencelist=("plain",)).get_content().split("■ High 우선순위")[1]
+    assert "디스크 용량 소진 예상: 10일 후 [n1]" in high.split("■")[0]
+    assert again["Subject"] == ran["Subject"]
+    for kind in ("plain", "html"):
+        body = again.get_body(preferencelist=(kind,)).get_content()
+        assert body == ran.get_body(preferencelist=(kind,)).get_content()

@@ -7,9 +7,11 @@ escaped by pygal (it writes through ElementTree).
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from html import escape
 
 from codeb_report.history.trends import Trends
+from codeb_report.outputdir import local_time
 
 HEADING = "서버별 메모리·디스크·부하 차트"
 
@@ -32,16 +34,18 @@ def axis_note(trends: Trends) -> str:
     )
 
 
-def charts_html(trends: Trends) -> str:
+def charts_html(trends: Trends, zone: tzinfo | None = None) -> str:
     """Under their heading, per server side by side: memory and disk use (%), and the
-    5-minute load. With fewer than two snapshots the Markdown says why there are none."""
+    5-minute load. With fewer than two snapshots the Markdown says why there are none.
+    The axis shows the dates of ``zone``, the report's time zone."""
     if len(trends.times) < 2:
         return ""
     from codeb_report.history.charts import server_charts
 
+    times = [local_time(at, zone) for at in trends.times]
     rows = []
     for series in trends.servers:
-        charts = server_charts(series, trends.times)
+        charts = server_charts(series, times)
         label = escape(f"{series.name} 추세 차트")
         rows.append(
             f'<div class="chart-row" role="group" aria-label="{label}">'

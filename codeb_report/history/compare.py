@@ -100,9 +100,10 @@ def diff_paths(
     analyse: Analyse,
     settings: DiffSettings | None = None,
     history_limit: int = 30,
+    zone: tzinfo | None = None,
 ) -> SnapshotDiff:
     """``codeb-report diff``: findings still open are dated back through the dated folders
-    next to OLD, up to ``history_limit`` of them."""
+    next to OLD, up to ``history_limit`` of them; ages are calendar days in ``zone``."""
     old, new = load(old_path), load(new_path)
     earlier = [s.load for s in reversed(earlier_stored(old_path, history_limit))]
-    return diff_with_findings(old, new, analyse, settings, earlier=earlier)
+    return diff_with_findings(old, new, analyse, settings, earlier=earlier, zone=zone)

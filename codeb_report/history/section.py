@@ -32,6 +32,7 @@ from codeb_report.history.trends import (
 )
 from codeb_report.history.view import DiffView, diff_view, no_previous_view
 from codeb_report.logs import get_logger
+from codeb_report.outputdir import local_time
 from codeb_report.snapshot import Snapshot
 
 log = get_logger("history")
@@ -49,24 +50,27 @@ class HistoryReport:
     trends: Trends
     forecasts: list[Finding]  # 디스크 용량 소진 예상, already merged into the findings
     settings: TrendSettings = field(default_factory=TrendSettings)
+    zone: tzinfo | None = None  # the report's time zone: every time shown is in it
 
     @cached_property
     def diff_view(self) -> DiffView:
-        return diff_view(self.diff) if self.diff is not None else no_previous_view(self.day)
+        if self.diff is None:
+            return no_previous_view(self.day)
+        return diff_view(self.diff, self.zone)
 
     @property
     def summary(self) -> list[str]:
         """For the mail body: the changes, most important first (Korean)."""
         if self.diff is None:
             return [self.diff_view.note or ""]
-        return summary_lines(self.diff)
+        return summary_lines(self.diff, self.zone)
 
     @property
     def span(self) -> str:
-        times = self.trends.times
+        times = [local_time(at, self.zone).date() for at in self.trends.times]
         if not times:
             return "-"
-        return f"{times[0].date().isoformat()} → {times[-1].date().isoformat()}"
+        return f"{times[0].isoformat()} → {times[-1].isoformat()}"
 
     def _growing(self) -> list[Forecast]:
         growing = [f for f in self.trends.forecasts if f.days_left is not None]
@@ -96,7 +100,7 @@ class HistoryReport:
     def charts_html(self) -> str:
         from codeb_report.history.charts_html import charts_html
 
-        return charts_html(self.trends)
+        return charts_html(self.trends, self.zone)
 
 
 def build_history(
@@ -112,7 +116,7 @@ def build_history(
     """History of ``snapshot`` (the report of ``day``) from the snapshots stored before it;
     times and ages as the reader in ``zone`` (the report's time zone) counts them."""
     trend_settings = trend_settings or TrendSettings()
-    day = day or snapshot.collected_at.date()
+    day = day or local_time(snapshot.collected_at, zone).date()
     stored: list[Stored] = recent_snapshots(
         output_root, trend_settings.snapshots - 1, until=day - timedelta(days=1)
     )
@@ -147,6 +151,7 @@ def build_history(
         trends=trends,
         forecasts=forecasts,
         settings=trend_settings,
+        zone=zone,
     )
 
 
@@ -172,9 +177,11 @@ def with_findings(analysis: Analysis, extra: list[Finding]) -> Analysis:
 MAIL_CHANGES = 10
 
 
-def mail_changes(folder: Path, snapshot: Snapshot, limit: int = MAIL_CHANGES) -> list[str]:
+def mail_changes(
+    folder: Path, snapshot: Snapshot, zone: tzinfo | None = None, limit: int = MAIL_CHANGES
+) -> list[str]:
     """The mail body's "전일 대비 변경 사항": ``summary_lines`` against the snapshot stored
-    before ``folder`` (a dated report folder), at most ``limit`` lines.
+    before ``folder`` (a dated report folder), at most ``limit`` lines, times in ``zone``.
 
     Findings are left out here: the mail lists the High ones itself, judged with the
     run's thresholds.
@@ -182,8 +189,8 @@ def mail_changes(folder: Path, snapshot: Snapshot, limit: int = MAIL_CHANGES) ->
     day = as_date(folder.resolve().name)
     previous = previous_snapshot(folder.resolve().parent, day) if day else None
     if day is None or previous is None:
-        return [no_previous_view(day or snapshot.collected_at.date()).note or ""]
-    lines = summary_lines(diff_snapshots(previous.load(), snapshot))
+        return [no_previous_view(day or local_time(snapshot.collected_at, zone).date()).note or ""]
+    lines = summary_lines(diff_snapshots(previous.load(), snapshot), zone)
     if len(lines) > limit:
         lines = [*lines[: limit - 1], f"외 {len(lines) - limit + 1}건 (첨부한 PDF의 5장 참조)"]
     return lines

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from codeb_report import units
 from codeb_report.analysis.model import Priority
@@ -20,6 +20,7 @@ from codeb_report.history.diff import (
     ServiceChange,
     SnapshotDiff,
 )
+from codeb_report.outputdir import local_time
 
 NO_CHANGES = "변경 사항 없음"
 
@@ -52,13 +53,12 @@ def size(value: int | None) -> str:
     return "-" if value is None else units.size(value)
 
 
-def when(at: datetime | str | None, tz: datetime | None = None) -> str:
+def when(at: datetime | str | None, zone: tzinfo | None = None) -> str:
+    """``2025-12-20 03:00`` in the report's time zone (``local_time``)."""
     if at is None:
         return "-"
     moment = datetime.fromisoformat(at) if isinstance(at, str) else at
-    if tz is not None and tz.tzinfo is not None:
-        moment = moment.astimezone(tz.tzinfo)
-    return moment.strftime("%Y-%m-%d %H:%M")
+    return local_time(moment, zone).strftime("%Y-%m-%d %H:%M")
 
 
 def resource_item(change: ResourceChange) -> str:
@@ -90,15 +90,15 @@ def resource_line(change: ResourceChange) -> str:
     return f"{change.server} {resource_item(change)} 사용률 {was} → {now} ({delta(change)})"
 
 
-def container_detail(change: ContainerChange, tz: datetime | None = None) -> str:
+def container_detail(change: ContainerChange, zone: tzinfo | None = None) -> str:
     if change.event == ContainerEvent.RESTARTED:
-        return f"{when(change.before, tz)} → {when(change.after, tz)}"
+        return f"{when(change.before, zone)} → {when(change.after, zone)}"
     return f"{change.before or ABSENT} → {change.after or ABSENT}"
 
 
-def container_line(change: ContainerChange, tz: datetime | None = None) -> str:
+def container_line(change: ContainerChange, zone: tzinfo | None = None) -> str:
     what = CONTAINER_EVENTS[change.event]
-    return f"{change.server} 컨테이너 {change.name} {what}: {container_detail(change, tz)}"
+    return f"{change.server} 컨테이너 {change.name} {what}: {container_detail(change, zone)}"
 
 
 def unit_name(unit: str) -> str:
@@ -132,8 +132,9 @@ def _service_failed(change: ServiceChange) -> bool:
     return (change.after or "").startswith("failed") or change.after is None
 
 
-def summary_lines(diff: SnapshotDiff) -> list[str]:
+def summary_lines(diff: SnapshotDiff, zone: tzinfo | None = None) -> list[str]:
     """The changes as Korean lines, most important first; ``[NO_CHANGES]`` when none.
+    Times are in ``zone``, the report's time zone.
 
     Order: servers lost, new High findings, servers removed or added or back, failed
     services, resource jumps, containers, other services, ports, other new findings,
@@ -162,7 +163,7 @@ def summary_lines(diff: SnapshotDiff) -> list[str]:
         ContainerEvent.ADDED,
     ]
     containers = sorted(diff.containers, key=lambda c: rank.index(c.event))
-    lines += [container_line(c, diff.new_at) for c in containers]
+    lines += [container_line(c, zone) for c in containers]
     lines += [service_line(c) for c in diff.services if not _service_failed(c)]
     lines += [port_line(c) for c in diff.ports]
     lines += [

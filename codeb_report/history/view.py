@@ -6,7 +6,7 @@ Cells are plain strings of collected text; the Markdown template escapes every o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, tzinfo
 
 from codeb_report.history import summary as s
 from codeb_report.history.diff import FindingState, SnapshotDiff
@@ -28,8 +28,7 @@ class DiffView:
     note: str | None = None  # said instead of tables, e.g. when there is no earlier snapshot
 
 
-def _tables(diff: SnapshotDiff) -> list[Table]:
-    tz = diff.new_at
+def _tables(diff: SnapshotDiff, zone: tzinfo | None) -> list[Table]:
     tables = [
         Table(
             "서버",
@@ -54,7 +53,7 @@ def _tables(diff: SnapshotDiff) -> list[Table]:
             "컨테이너",
             ["서버", "컨테이너", "변경", "이전 → 현재"],
             [
-                [c.server, c.name, s.CONTAINER_EVENTS[c.event], s.container_detail(c, tz)]
+                [c.server, c.name, s.CONTAINER_EVENTS[c.event], s.container_detail(c, zone)]
                 for c in diff.containers
             ],
         ),
@@ -130,12 +129,13 @@ def _days(state: FindingState, days: int | None) -> str:
     return f"{days}일째"
 
 
-def diff_view(diff: SnapshotDiff) -> DiffView:
+def diff_view(diff: SnapshotDiff, zone: tzinfo | None = None) -> DiffView:
+    """``zone``: the report's time zone, in which every time is shown."""
     return DiffView(
-        old_label=s.when(diff.old_at),
-        new_label=s.when(diff.new_at),
-        summary=s.summary_lines(diff),
-        tables=_tables(diff),
+        old_label=s.when(diff.old_at, zone),
+        new_label=s.when(diff.new_at, zone),
+        summary=s.summary_lines(diff, zone),
+        tables=_tables(diff, zone),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, tzinfo
 from email import policy
 from pathlib import Path
 
@@ -21,12 +21,12 @@ EML_FILE = "report.eml"
 log = get_logger("mail")
 
 
-def _changes(folder: Path, snapshot: Snapshot) -> list[str] | None:
+def _changes(folder: Path, snapshot: Snapshot, zone: tzinfo | None) -> list[str] | None:
     """The changes since the previous stored day; a mail goes out without them on trouble."""
     from codeb_report.history.section import mail_changes
 
     try:
-        return mail_changes(folder, snapshot)
+        return mail_changes(folder, snapshot, zone)
     except Exception as exc:
         log.warning("mail: changes since the previous report left out: %s", exc)
         return None
@@ -40,15 +40,19 @@ def mail_report(
     day: date,
     dry_run: bool = False,
     sleep: Callable[[float], None] = time.sleep,
+    zone: tzinfo | None = None,
 ) -> Path | None:
-    """Send ``folder/report.pdf``; with ``dry_run`` write ``folder/report.eml`` instead."""
+    """Send ``folder/report.pdf``; with ``dry_run`` write ``folder/report.eml`` instead.
+    ``zone``: the report's time zone, for the times in the list of changes."""
     pdf_path = folder / PDF_FILE
     try:
         pdf = pdf_path.read_bytes()
     except OSError as exc:
         log.error("mail: %s: %s", pdf_path, exc.strerror)
         raise MailError(f"{pdf_path}: {exc.strerror}") from None
-    msg = build_message(settings, snapshot, analysis, pdf, day, changes=_changes(folder, snapshot))
+    msg = build_message(
+        settings, snapshot, analysis, pdf, day, changes=_changes(folder, snapshot, zone)
+    )
     if dry_run:
         eml = folder / EML_FILE
         try:

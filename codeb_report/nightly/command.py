@@ -13,7 +13,14 @@ from codeb_report.errors import ConfigError, Exit
 from codeb_report.logs import setup_stderr, stderr_level
 from codeb_report.mail.settings import MailError, MailSettings
 from codeb_report.nightly.run import NightlyOptions, run_nightly
-from codeb_report.outputdir import DEFAULT_TIMEZONE, LATEST, OutputSettings, parse_day, today
+from codeb_report.outputdir import (
+    DEFAULT_TIMEZONE,
+    LATEST,
+    OutputSettings,
+    output_root_of,
+    parse_day,
+    today,
+)
 
 if TYPE_CHECKING:
     from codeb_report.config import Config
@@ -44,24 +51,21 @@ def _mail_settings(config: Config, config_path: Path) -> MailSettings:
 
 
 def execute_run(request: RunRequest) -> Exit:
-    from codeb_report.analysis import analyse
     from codeb_report.config import load_config
-    from codeb_report.nightly.stages import NightlyHistory
+    from codeb_report.nightly.stages import night_of
     from codeb_report.pipeline import collect_snapshot
-    from codeb_report.render import RenderOptions, render_report
 
     config = load_config(request.config_path) if request.config_path else None
     output = _output_settings(config)
     mail = _mail_settings(config, request.config_path) if config and request.email else None
     timezone = config.report.timezone if config else DEFAULT_TIMEZONE
-    thresholds = config.report.thresholds if config else None
     setup_stderr(stderr_level(request.verbosity), ZoneInfo(timezone))
     # Without a terminal (cron, systemd) the fleet's progress stays silent and the run's
     # own log lines, with time and level, tell stderr about failed servers instead.
     log_lines = config is None or (request.verbosity <= 0 and not sys.stderr.isatty())
     progress = min(request.verbosity, -1) if log_lines else request.verbosity
     options = NightlyOptions(
-        output_root=request.output_root or Path(output.root).expanduser(),
+        output_root=output_root_of(request.output_root, output),
         timezone=timezone,
         keep_days=request.keep_days if request.keep_days is not None else output.keep_days,
         mail=mail,
@@ -69,17 +73,7 @@ def execute_run(request: RunRequest) -> Exit:
         collection_echoed=not log_lines,
     )
     # Adds 전일 대비 변경 사항 and 리소스 추세 from the earlier days under output_root.
-    history = NightlyHistory(
-        options.output_root,
-        lambda snapshot: analyse(snapshot, thresholds),
-        day=today(timezone),
-        diff_settings=config.diff if config else None,
-        trend_settings=config.trends if config else None,
-        # The configuration's title, time zone and port/unit/container descriptions.
-        render_only=partial(render_report, options=RenderOptions.from_config(config))
-        if config
-        else render_report,
-    )
+    history = night_of(config, options.output_root, today(timezone))
     textfile = request.metrics_textfile or _configured_textfile(config)
     if textfile is not None:
         options.metrics = partial(_write_metrics, textfile, history)
@@ -120,21 +114,21 @@ def execute_send(
     dry_run: bool,
     verbosity: int,
 ) -> tuple[Exit, Path | None]:
-    from codeb_report.analysis import analyse
     from codeb_report.config import load_config
     from codeb_report.nightly.send import send_folder
+    from codeb_report.nightly.stages import night_of
 
     config = load_config(config_path)
     settings = _mail_settings(config, config_path)
     timezone = config.report.timezone
-    thresholds = config.report.thresholds
-    root = output_root or Path(config.output.root).expanduser()
+    root = output_root_of(output_root, config.output)
     setup_stderr(stderr_level(verbosity), ZoneInfo(timezone))
     try:
         eml = send_folder(
             resolve_folder(folder, root),
             settings,
-            lambda snapshot: analyse(snapshot, thresholds),
+            # Judged as the run judged it (history, forecasts): the mail says the same.
+            lambda day_root, day: night_of(config, day_root, day).analyse,
             timezone,
             dry_run,
         )

@@ -128,7 +128,7 @@ def run_nightly(
     root = OutputRoot(options.output_root)
     zone = ZoneInfo(options.timezone)
     clock = _Clock()
-    with run_lock(root.lock_path):
+    with run_lock(root.lock_path, zone):
         day = today(options.timezone)
         stale = root.clean_stale()
         staging = root.stage(day)
@@ -214,7 +214,8 @@ def _mail(
 
     assert options.mail is not None
     try:
-        mail_report(options.mail, folder, snapshot, analysis, day, options.dry_run, sleep)
+        zone = ZoneInfo(options.timezone)
+        mail_report(options.mail, folder, snapshot, analysis, day, options.dry_run, sleep, zone)
     except MailError:
         # A fleet nobody could collect says more than a lost mail; both leave the report.
         return code if code == Exit.FAILED else Exit.MAIL

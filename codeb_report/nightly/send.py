@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,14 +19,16 @@ from codeb_report.snapshot import load
 def send_folder(
     folder: Path,
     settings: MailSettings,
-    analyse: Analyse,
+    judge: Callable[[Path, date], Analyse],
     timezone: str = DEFAULT_TIMEZONE,
     dry_run: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Path | None:
     """Mail ``folder``'s PDF (``output/latest`` resolves to the day it names).
 
-    Events are appended to the folder's run.log, beside the run that wrote it.
+    ``judge(output_root, day)`` analyses the day's snapshot as the run did (for ``run``'s
+    stages: ``night_of``), with the history beside the folder, so the mail says what the
+    run's mail said. Events are appended to the folder's run.log, beside the run.
     """
     from codeb_report.mail.deliver import mail_report
 
@@ -35,6 +38,6 @@ def send_folder(
     snapshot = load(real / SNAPSHOT_FILE)
     zone = ZoneInfo(timezone)
     day = parse_day(real.name) or snapshot.collected_at.astimezone(zone).date()
-    analysis = analyse(snapshot)
+    analysis = judge(real.parent, day)(snapshot)
     with run_log(real / RUN_LOG, zone):
-        return mail_report(settings, real, snapshot, analysis, day, dry_run, sleep)
+        return mail_report(settings, real, snapshot, analysis, day, dry_run, sleep, zone)

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, tzinfo
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codeb_report.analysis.model import Analysis
 from codeb_report.history.compare import Analyse
@@ -22,6 +24,9 @@ from codeb_report.history.section import HistoryReport, build_history, with_find
 from codeb_report.history.settings import DiffSettings, TrendSettings
 from codeb_report.logs import get_logger
 from codeb_report.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from codeb_report.config import Config
 
 Render = Callable[..., list[Path]]
 log = get_logger("history")
@@ -41,6 +46,7 @@ class NightlyHistory:
     diff_settings: DiffSettings | None = None
     trend_settings: TrendSettings | None = None
     render_only: Render | None = None  # default: codeb_report.render.render_report
+    zone: tzinfo | None = None  # the report's time zone (default Asia/Seoul)
     history: HistoryReport | None = None
 
     def analyse(self, snapshot: Snapshot) -> Analysis:
@@ -54,6 +60,7 @@ class NightlyHistory:
                 self.day,
                 self.diff_settings,
                 self.trend_settings,
+                self.zone,
             )
         except Exception as exc:  # see the class docstring
             log.error("history sections left out: %s", exc)
@@ -68,3 +75,29 @@ class NightlyHistory:
         if render is None:
             from codeb_report.render import render_report as render
         return render(snapshot, analysis, formats, out_dir, history=self.history)
+
+
+def night_of(config: Config | None, output_root: Path, day: date) -> NightlyHistory:
+    """The stages of the report of ``day`` as ``run`` has them: the configuration's
+    thresholds, diff and trend settings, time zone and descriptions, and the history
+    stored under ``output_root`` before ``day``.
+
+    ``run`` writes and mails the report with them; ``send`` and ``metrics`` judge a stored
+    day with them again, so they say what the run said (disk forecasts included).
+    """
+    from codeb_report.analysis import analyse
+    from codeb_report.render import RenderOptions, render_report
+
+    thresholds = config.report.thresholds if config else None
+    return NightlyHistory(
+        output_root,
+        lambda snapshot: analyse(snapshot, thresholds),
+        day=day,
+        diff_settings=config.diff if config else None,
+        trend_settings=config.trends if config else None,
+        # The configuration's title, time zone and port/unit/container descriptions.
+        render_only=partial(render_report, options=RenderOptions.from_config(config))
+        if config
+        else render_report,
+        zone=config.report.zone() if config else None,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from functools import cache
 from pathlib import Path
 
@@ -76,17 +77,18 @@ def diff_pdf(view: DiffView) -> bytes:
     return html_to_pdf(diff_html(view, body))
 
 
-def diff_json(diff: SnapshotDiff) -> str:
-    data = {"changed": diff.changed, "summary": summary_lines(diff)}
+def diff_json(diff: SnapshotDiff, zone: tzinfo | None = None) -> str:
+    data = {"changed": diff.changed, "summary": summary_lines(diff, zone)}
     data.update(diff.model_dump(mode="json"))
     return json_text(data)
 
 
-def render_diff(diff: SnapshotDiff, fmt: str) -> bytes:
-    """The report of ``diff`` in ``fmt`` (one of DIFF_FORMATS), as bytes to write."""
+def render_diff(diff: SnapshotDiff, fmt: str, zone: tzinfo | None = None) -> bytes:
+    """The report of ``diff`` in ``fmt`` (one of DIFF_FORMATS), as bytes to write; times
+    in ``zone``, the report's time zone."""
     if fmt == "json":
-        return diff_json(diff).encode()
-    view = diff_view(diff)
+        return diff_json(diff, zone).encode()
+    view = diff_view(diff, zone)
     if fmt == "pdf":
         return diff_pdf(view)
     text = diff_html(view) if fmt == "html" else diff_markdown(view)

@@ -8,11 +8,10 @@ module per block of the report: ``server`` joins them into section 2's view of a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from codeb_report import __version__
 from codeb_report.analysis.model import Analysis, Finding, Priority
-from codeb_report.outputdir import DEFAULT_TIMEZONE
+from codeb_report.outputdir import local_time
 from codeb_report.render.view.fleet import FindingGroup, FleetShape, fleet_shape, grouped_findings
 from codeb_report.render.view.options import RenderOptions
 from codeb_report.render.view.ports import PortRow
@@ -48,7 +47,7 @@ def build(
         for s in snapshot.servers
     ]
     # Without a configuration the date is still the fleet's (Asia/Seoul), as the folder's is.
-    collected = snapshot.collected_at.astimezone(options.zone or ZoneInfo(DEFAULT_TIMEZONE))
+    collected = local_time(snapshot.collected_at, options.zone)
     shape = grouped = None
     if len(servers) > options.detail_threshold:
         shape = fleet_shape(servers, analysis.findings, options.detail_threshold)
