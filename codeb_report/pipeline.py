@@ -68,7 +68,10 @@ def render_snapshot(
     from codeb_report.analysis import analyse
     from codeb_report.render import RenderOptions, render_report
 
+    headroom = None
     if config is not None:
         thresholds = thresholds or config.report.thresholds
+        headroom = config.vultr.headroom_percent if config.vultr else None
     options = RenderOptions.from_config(config) if config is not None else None
-    return render_report(snapshot, analyse(snapshot, thresholds), formats, out_dir, options)
+    analysis = analyse(snapshot, thresholds, headroom=headroom)
+    return render_report(snapshot, analysis, formats, out_dir, options)

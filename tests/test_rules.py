@@ -57,6 +57,15 @@ def test_rule_ids_are_stable_and_unique() -> None:
         "postgres.db_list_unavailable",
         "resources.low_usage",
         "server.smaller_spec",
+        "provider.api.no_key",
+        "provider.api.refused",
+        "provider.api.empty_instances",
+        "provider.api.unavailable",
+        "provider.cost.unmatched",
+        "provider.rightsize.down",
+        "provider.rightsize.up",
+        "provider.backup.missing",
+        "provider.bandwidth.overage",
     ]
 
 

@@ -7,17 +7,22 @@ analysis = analyse(snapshot, Thresholds(disk=UsageBands(warn_at=70)))
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from codeb_report import units
 from codeb_report.analysis.conclusion import assessment, next_steps
 from codeb_report.analysis.model import Analysis, Finding, Priority, ServerAnalysis, Text
 from codeb_report.analysis.notes import fact_notes
+from codeb_report.analysis.provider import ProviderView, provider_view
 from codeb_report.analysis.rules import FLEET, RULES, Hit
 from codeb_report.analysis.status import container_status, resources, server_state, service_status
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import ProbeStatus, Server, Snapshot
 
-__all__ = ["Analysis", "Thresholds", "analyse"]
+__all__ = ["Analysis", "ProviderView", "Thresholds", "analyse"]
+
+# Analysis names ProviderView only for type checkers (the modules import each other).
+Analysis.model_rebuild(_types_namespace={"ProviderView": ProviderView})
 
 _RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 
@@ -28,12 +33,14 @@ def _natural(name: str) -> tuple[int, list[int | str]]:
     return (0 if name == FLEET else 1, parts)
 
 
-def run_rules(snapshot: Snapshot, thresholds: Thresholds) -> list[tuple[Finding, Hit]]:
+def run_rules(
+    snapshot: Snapshot, thresholds: Thresholds, view: ProviderView | None = None
+) -> list[tuple[Finding, Hit]]:
     """Every rule's findings, High to Low, then by rule order, then by server."""
     raised = [
         (index, hit.finding(r.id), hit)
         for index, r in enumerate(RULES)
-        for hit in r.check(snapshot, thresholds)
+        for hit in r.run(snapshot, thresholds, view)
     ]
     raised.sort(key=lambda x: (_RANK[x[1].priority], x[0], _natural(x[1].server)))
     return [(finding, hit) for _, finding, hit in raised]
@@ -60,9 +67,18 @@ def judge_server(server: Server, thresholds: Thresholds, rule_notes: list[Text])
     )
 
 
-def analyse(snapshot: Snapshot, thresholds: Thresholds | None = None) -> Analysis:
+def analyse(
+    snapshot: Snapshot,
+    thresholds: Thresholds | None = None,
+    *,
+    history: Sequence[Snapshot] = (),
+    headroom: float | None = None,
+) -> Analysis:
+    """``history`` (earlier snapshots) and ``headroom`` (percent) serve the provider view's
+    right-sizing; both matter only when the snapshot has a provider part."""
     thresholds = thresholds or Thresholds()
-    raised = run_rules(snapshot, thresholds)
+    view = provider_view(snapshot, thresholds, history, headroom)
+    raised = run_rules(snapshot, thresholds, view)
     findings = [f for f, _ in raised]
     judged = [
         judge_server(s, thresholds, [n for _, h in raised if h.server == s.name for n in h.notes])
@@ -73,4 +89,5 @@ def analyse(snapshot: Snapshot, thresholds: Thresholds | None = None) -> Analysi
         findings=findings,
         assessment=assessment(snapshot, judged, findings),
         next_steps=next_steps(findings),
+        provider=view,
     )

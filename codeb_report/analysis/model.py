@@ -7,8 +7,12 @@ separate ``Span``s so each output format can escape or mark them up its own way.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from codeb_report.analysis.provider import ProviderView
 
 
 class Level(StrEnum):
@@ -108,6 +112,8 @@ class Analysis(BaseModel):
     findings: list[Finding]
     assessment: list[Assessment]
     next_steps: list[str]
+    # The Vultr account joined to the servers (None without a provider part).
+    provider: ProviderView | None = None
 
     def server(self, name: str) -> ServerAnalysis:
         return next(s for s in self.servers if s.name == name)

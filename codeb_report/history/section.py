@@ -155,6 +155,15 @@ def build_history(
     )
 
 
+def past_snapshots(
+    output_root: Path, day: date, settings: TrendSettings | None = None
+) -> list[Snapshot]:
+    """The snapshots the trends read before ``day`` (oldest first), loadable ones only."""
+    settings = settings or TrendSettings()
+    stored = recent_snapshots(output_root, settings.snapshots - 1, until=day - timedelta(days=1))
+    return [one for _, one in _loadable(stored)]
+
+
 def _loadable(stored: list[Stored]) -> list[tuple[date, Snapshot]]:
     """The stored snapshots that load; a broken one is logged and left out, not fatal."""
     snapshots = []

@@ -48,9 +48,12 @@ class NightlyHistory:
     render_only: Render | None = None  # default: codeb_report.render.render_report
     zone: tzinfo | None = None  # the report's time zone (default Asia/Seoul)
     history: HistoryReport | None = None
+    # Tonight's snapshot only (earlier nights use analyse_only): it may read the history
+    # itself, e.g. the provider view's right-sizing from the highest use over it.
+    analyse_tonight: Analyse | None = None
 
     def analyse(self, snapshot: Snapshot) -> Analysis:
-        analysis = self.analyse_only(snapshot)
+        analysis = (self.analyse_tonight or self.analyse_only)(snapshot)
         try:
             self.history = build_history(
                 snapshot,
@@ -89,9 +92,22 @@ def night_of(config: Config | None, output_root: Path, day: date) -> NightlyHist
     from codeb_report.render import RenderOptions, render_report
 
     thresholds = config.report.thresholds if config else None
+    headroom = config.vultr.headroom_percent if config and config.vultr else None
+    trend_settings = config.trends if config else None
+
+    def analyse_tonight(snapshot: Snapshot) -> Analysis:
+        """Right-sizing reads the highest use over the history the trends read."""
+        from codeb_report.history.section import past_snapshots
+
+        past = []
+        if snapshot.provider is not None:
+            past = past_snapshots(output_root, day, trend_settings)
+        return analyse(snapshot, thresholds, history=past, headroom=headroom)
+
     return NightlyHistory(
         output_root,
-        lambda snapshot: analyse(snapshot, thresholds),
+        lambda snapshot: analyse(snapshot, thresholds, headroom=headroom),
+        analyse_tonight=analyse_tonight,
         day=day,
         diff_settings=config.diff if config else None,
         trend_settings=config.trends if config else None,

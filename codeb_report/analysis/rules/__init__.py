@@ -19,6 +19,7 @@ MODULES = (
     "centrifugo",
     "databases",
     "fleet",
+    "provider",
 )
 
 for _module in MODULES:

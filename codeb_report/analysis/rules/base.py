@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from codeb_report.analysis.model import Finding, Level, Priority, Text
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import Server, Snapshot
+
+if TYPE_CHECKING:
+    from codeb_report.analysis.provider import ProviderView
 
 FLEET = "전체"  # the 서버 column of a finding about the whole fleet
 
@@ -48,12 +52,21 @@ class Hit:
 
 
 Check = Callable[[Snapshot, Thresholds], Iterable[Hit]]
+# Provider rules read the provider view (the account joined to the servers and their
+# history); they run only when the snapshot has a provider part.
+ProviderCheck = Callable[["ProviderView", Snapshot, Thresholds], Iterable[Hit]]
 
 
 @dataclass(frozen=True)
 class Rule:
     id: str
     check: Check
+    provider: ProviderCheck | None = None
+
+    def run(self, snapshot: Snapshot, t: Thresholds, view: ProviderView | None) -> Iterable[Hit]:
+        if self.provider is None:
+            return self.check(snapshot, t)
+        return self.provider(view, snapshot, t) if view is not None else ()
 
 
 RULES: list[Rule] = []
@@ -64,6 +77,16 @@ def rule(rule_id: str) -> Callable[[Check], Check]:
         if any(r.id == rule_id for r in RULES):
             raise ValueError(f"rule id {rule_id} registered twice")
         RULES.append(Rule(rule_id, check))
+        return check
+
+    return register
+
+
+def provider_rule(rule_id: str) -> Callable[[ProviderCheck], ProviderCheck]:
+    def register(check: ProviderCheck) -> ProviderCheck:
+        if any(r.id == rule_id for r in RULES):
+            raise ValueError(f"rule id {rule_id} registered twice")
+        RULES.append(Rule(rule_id, lambda _s, _t: (), check))
         return check
 
     return register

@@ -1,0 +1,475 @@
+"""The provider view: what the report says about the Vultr account, as plain data.
+
+``provider_view(snapshot, thresholds, history, headroom)`` joins each configured server
+to its instance and plan, finds the highest use over the retained history (memory, load
+per vCPU, the root disk) and the smallest plan orderable in the same region that leaves
+``headroom`` percent free at that use. The renderer reads the view; the provider rules
+(``analysis/rules/provider.py``) turn it into findings. Korean only in ``reason`` and
+``api.text``: what the report's reader sees.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from codeb_report.analysis.thresholds import Thresholds
+from codeb_report.provider.model import Instance, Plan, Provider
+from codeb_report.snapshot import Server, Snapshot
+
+MB = 2**20
+GB = 2**30
+DEFAULT_HEADROOM = 30.0
+BACKUP_SHARE = 0.2  # Vultr automatic backups cost 20 % of the instance's price
+DISK_HORIZON_DAYS = 30.0  # a root disk forecast full within this is a reason to scale up
+DATA_ROLES = ("storage", "backup", "db", "database", "스토리지", "백업", "데이터")
+
+Recommendation = Literal["downsize", "upsize", "keep", "unknown"]
+
+
+def usd(amount: float) -> str:
+    """``$80``, ``$12.50``: whole dollars without cents."""
+    return f"${amount:,.0f}" if float(amount).is_integer() else f"${amount:,.2f}"
+
+
+class PlanChoice(BaseModel):
+    id: str
+    vcpu_count: int
+    ram_mb: int
+    disk_gb: int
+    monthly_cost: float
+
+    @classmethod
+    def of(cls, plan: Plan) -> PlanChoice:
+        return cls(
+            id=plan.id,
+            vcpu_count=plan.vcpu_count,
+            ram_mb=plan.ram,
+            disk_gb=plan.disk,
+            monthly_cost=plan.monthly_cost,
+        )
+
+    @property
+    def spec(self) -> str:
+        """``6 vCPU / 16GB / 320GB``"""
+        ram = f"{self.ram_mb // 1024}GB" if self.ram_mb >= 1024 else f"{self.ram_mb}MB"
+        return f"{self.vcpu_count} vCPU / {ram} / {self.disk_gb}GB"
+
+
+class Peak(BaseModel):
+    """The highest use over the snapshots read (``samples`` of them had figures)."""
+
+    samples: int = 0
+    memory_bytes: int | None = None
+    load5: float | None = None
+    root_disk_bytes: int | None = None
+    disk_days_left: float | None = None  # the root filesystem's forecast, if growing
+
+
+class ServerCost(BaseModel):
+    """One configured server: its instance, plan and price, and what the data recommends."""
+
+    server: str
+    role: str
+    instance_id: str | None = None
+    label: str | None = None
+    region: str | None = None
+    main_ip: str | None = None
+    os_id: int | None = None
+    os: str | None = None
+    plan: PlanChoice | None = None
+    monthly_cost: float | None = None
+    auto_backups: bool = False
+    backup_cost: float | None = None  # the 20 % for automatic backups, when on
+    peak: Peak = Field(default_factory=Peak)
+    memory_percent: float | None = None  # peak, of the plan's RAM
+    load_per_vcpu: float | None = None  # peak 5-minute load per vCPU of the plan
+    disk_percent: float | None = None  # peak root disk use, of the plan's disk
+    recommendation: Recommendation = "unknown"
+    recommended: PlanChoice | None = None
+    monthly_change: float | None = None  # recommended - current: negative is a saving
+    reason: str = ""
+
+
+class UnmatchedInstance(BaseModel):
+    instance_id: str
+    label: str
+    region: str
+    plan: str
+    monthly_cost: float | None = None
+
+
+class BandwidthProjection(BaseModel):
+    """The account's month, GB: Vultr pools the instances' allowances."""
+
+    used_gb: float | None = None  # so far this month (in + out)
+    projected_gb: float | None = None
+    allowance_gb: float | None = None
+    overage_gb: float = 0.0
+    overage_unit_cost: float | None = None
+    overage_cost: float = 0.0
+
+    @property
+    def projected_percent(self) -> float | None:
+        if self.projected_gb is None or not self.allowance_gb:
+            return None
+        return self.projected_gb * 100 / self.allowance_gb
+
+
+class RegionOptions(BaseModel):
+    id: str
+    city: str | None = None
+    country: str | None = None
+    kubernetes: bool = False
+    load_balancers: bool = False
+    block_storage: bool = False
+
+
+class ApiStatus(BaseModel):
+    ok: bool
+    kind: str | None = None  # Provider.error.kind
+    message: str | None = None  # Provider.error.message (English, for the log)
+    text: str  # Korean, for the report
+    cli_version: str | None = None
+    key_source: str | None = None
+    problems: int = 0  # endpoints that failed while the rest was read
+
+
+class ProviderView(BaseModel):
+    servers: list[ServerCost] = Field(default_factory=list)
+    unmatched: list[UnmatchedInstance] = Field(default_factory=list)
+    fleet_monthly: float = 0.0  # every instance of the account with a known price
+    matched_monthly: float = 0.0
+    unmatched_monthly: float = 0.0
+    backups_monthly: float = 0.0  # automatic backups of every instance that has them
+    bandwidth: BandwidthProjection | None = None
+    regions: list[RegionOptions] = Field(default_factory=list)
+    api: ApiStatus
+    headroom_percent: float = DEFAULT_HEADROOM
+    history_snapshots: int = 1  # how many snapshots the peaks were taken over
+    kubernetes_clusters: int = 0
+    load_balancers: int = 0
+
+    def server(self, name: str) -> ServerCost | None:
+        return next((s for s in self.servers if s.server == name), None)
+
+    @property
+    def monthly_saving(self) -> float:
+        """What the downsizing recommendations save per month, all together."""
+        return -sum(s.monthly_change or 0.0 for s in self.servers if s.recommendation == "downsize")
+
+
+# -- building it -----------------------------------------------------------------------
+
+
+def provider_view(
+    snapshot: Snapshot,
+    thresholds: Thresholds | None = None,
+    history: Sequence[Snapshot] = (),
+    headroom: float | None = None,
+) -> ProviderView | None:
+    """None without a provider part (no ``[vultr]`` table)."""
+    provider = snapshot.provider
+    if provider is None:
+        return None
+    thresholds = thresholds or Thresholds()
+    headroom = DEFAULT_HEADROOM if headroom is None else headroom
+    snapshots = [*sorted(history, key=lambda s: s.collected_at), snapshot]
+    forecasts = _root_forecasts(snapshots)
+    costs = [
+        _server_cost(
+            provider, server, _peak(snapshots, server.name, forecasts), thresholds, headroom
+        )
+        for server in snapshot.servers
+    ]
+    unmatched = [
+        UnmatchedInstance(
+            instance_id=i.id,
+            label=i.label or i.hostname or i.id,
+            region=i.region,
+            plan=i.plan,
+            monthly_cost=i.monthly_cost,
+        )
+        for i in provider.instances
+        if i.server is None
+    ]
+    return ProviderView(
+        servers=costs,
+        unmatched=unmatched,
+        fleet_monthly=provider.monthly_total,
+        matched_monthly=sum(c.monthly_cost or 0.0 for c in costs),
+        unmatched_monthly=sum(u.monthly_cost or 0.0 for u in unmatched),
+        backups_monthly=sum(
+            (i.monthly_cost or 0.0) * BACKUP_SHARE for i in provider.instances if i.auto_backups
+        ),
+        bandwidth=_bandwidth(provider),
+        regions=[_region_options(r) for r in provider.regions],
+        api=api_status(provider),
+        headroom_percent=headroom,
+        history_snapshots=len(snapshots),
+        kubernetes_clusters=len(provider.kubernetes_clusters),
+        load_balancers=len(provider.load_balancers),
+    )
+
+
+API_TEXT = {
+    "no_key": "Vultr API 키 없음: 계정 정보를 읽지 못함",
+    "unauthorized": "Vultr API 키 거부 (401): 키가 틀렸거나 폐기됨",
+    "forbidden": "Vultr API 접근 거부 (403): 이 서버의 주소가 키의 허용 목록에 없음",
+    "unreachable": "Vultr API 연결 실패",
+    "timeout": "Vultr API 응답 시간 초과",
+    "rate_limited": "Vultr API 요청 한도 초과 (429)",
+    "server_error": "Vultr API 서버 오류 (5xx)",
+    "bad_answer": "Vultr API 응답 형식 오류",
+    "empty_instances": "Vultr API가 인스턴스를 하나도 돌려주지 않음 (키의 허용 주소 제한 의심)",
+}
+
+
+def api_status(provider: Provider) -> ApiStatus:
+    error = provider.error
+    if error is None:
+        text = "Vultr API 정상 조회"
+        if provider.problems:
+            text += f" (일부 항목 {len(provider.problems)}건 조회 실패)"
+    else:
+        text = API_TEXT.get(error.kind, "Vultr API 조회 실패")
+    return ApiStatus(
+        ok=error is None,
+        kind=error.kind if error else None,
+        message=error.message if error else None,
+        text=text,
+        cli_version=provider.cli_version,
+        key_source=provider.key_source,
+        problems=len(provider.problems),
+    )
+
+
+def _region_options(region) -> RegionOptions:
+    return RegionOptions(
+        id=region.id,
+        city=region.city,
+        country=region.country,
+        kubernetes="kubernetes" in region.options,
+        load_balancers="load_balancers" in region.options,
+        block_storage=any(o.startswith("block_storage") for o in region.options),
+    )
+
+
+def _bandwidth(provider: Provider) -> BandwidthProjection | None:
+    month = provider.bandwidth
+    if month is None or month.current_month_projected is None:
+        return None
+    projected = month.current_month_projected
+    so_far = month.current_month_to_date
+    allowance = projected.allowance_gb
+    total = _in_out(projected.gb_in, projected.gb_out)
+    overage = projected.overage
+    if overage is None and total is not None and allowance is not None:
+        overage = max(0.0, total - allowance)
+    cost = projected.overage_cost
+    if cost is None and overage and projected.overage_unit_cost is not None:
+        cost = overage * projected.overage_unit_cost
+    return BandwidthProjection(
+        used_gb=_in_out(so_far.gb_in, so_far.gb_out) if so_far else None,
+        projected_gb=total,
+        allowance_gb=allowance,
+        overage_gb=overage or 0.0,
+        overage_unit_cost=projected.overage_unit_cost,
+        overage_cost=cost or 0.0,
+    )
+
+
+def _in_out(gb_in: float | None, gb_out: float | None) -> float | None:
+    if gb_in is None and gb_out is None:
+        return None
+    return (gb_in or 0.0) + (gb_out or 0.0)
+
+
+def _root_forecasts(snapshots: list[Snapshot]) -> dict[str, float | None]:
+    """Days until each server's root filesystem is full, from the trends' own fit."""
+    if len(snapshots) < 2:
+        return {}
+    from codeb_report.history.trends import build_trends
+
+    trends = build_trends(snapshots)
+    return {f.server: f.days_left for f in trends.forecasts if f.mount == "/"}
+
+
+def _root_used(server: Server) -> int | None:
+    root = next((f for f in server.filesystems if f.mount == "/"), None)
+    return root.used if root else None
+
+
+def _peak(snapshots: list[Snapshot], name: str, forecasts: dict[str, float | None]) -> Peak:
+    memory: list[int] = []
+    loads: list[float] = []
+    disks: list[int] = []
+    for snapshot in snapshots:
+        server = snapshot.server(name)
+        if server is None or not server.reachable:
+            continue
+        if server.memory is not None:
+            memory.append(server.memory.used)
+        if server.system is not None and server.system.load is not None:
+            loads.append(server.system.load[1])
+        if (used := _root_used(server)) is not None:
+            disks.append(used)
+    return Peak(
+        samples=max(len(memory), len(loads), len(disks)),
+        memory_bytes=max(memory, default=None),
+        load5=max(loads, default=None),
+        root_disk_bytes=max(disks, default=None),
+        disk_days_left=forecasts.get(name),
+    )
+
+
+def _server_cost(
+    provider: Provider, server: Server, peak: Peak, thresholds: Thresholds, headroom: float
+) -> ServerCost:
+    cost = ServerCost(server=server.name, role=server.role, peak=peak)
+    instance = provider.instance_of(server.name)
+    if instance is None:
+        cost.reason = "Vultr 인스턴스와 연결되지 않음 (주소·라벨·호스트명 불일치)"
+        return cost
+    plan = provider.plan(instance.plan)
+    cost.instance_id = instance.id
+    cost.label = instance.label
+    cost.region = instance.region
+    cost.main_ip = instance.main_ip
+    cost.os_id = instance.os_id
+    cost.os = instance.os
+    cost.monthly_cost = instance.monthly_cost
+    cost.auto_backups = instance.auto_backups
+    if instance.auto_backups and instance.monthly_cost is not None:
+        cost.backup_cost = round(instance.monthly_cost * BACKUP_SHARE, 2)
+    if plan is None:
+        cost.reason = f"플랜 {instance.plan}의 사양·가격을 /plans에서 찾지 못함"
+        return cost
+    cost.plan = PlanChoice.of(plan)
+    _use(cost, plan, peak)
+    if peak.samples == 0:
+        cost.reason = "사용량 데이터 없음 (서버 수집 실패)"
+        return cost
+    _recommend(cost, provider, instance, plan, thresholds, headroom)
+    return cost
+
+
+def _use(cost: ServerCost, plan: Plan, peak: Peak) -> None:
+    if peak.memory_bytes is not None and plan.ram:
+        cost.memory_percent = round(peak.memory_bytes * 100 / (plan.ram * MB), 1)
+    if peak.load5 is not None and plan.vcpu_count:
+        cost.load_per_vcpu = round(peak.load5 / plan.vcpu_count, 3)
+    if peak.root_disk_bytes is not None and plan.disk:
+        cost.disk_percent = round(peak.root_disk_bytes * 100 / (plan.disk * GB), 1)
+
+
+class Need(BaseModel):
+    """What a plan must have to leave the headroom free at the peak."""
+
+    vcpus: int
+    ram_mb: float
+    disk_gb: float
+
+    def fits(self, plan: Plan) -> bool:
+        return (
+            plan.vcpu_count >= self.vcpus and plan.ram >= self.ram_mb and plan.disk >= self.disk_gb
+        )
+
+
+def need(peak: Peak, headroom: float, load_limit: float) -> Need:
+    """At peak use, ``headroom`` percent stays free; load per vCPU stays under ``load_limit``."""
+    keep = 1 - headroom / 100
+    vcpus = math.ceil((peak.load5 or 0.0) / (load_limit * keep)) if load_limit > 0 else 1
+    return Need(
+        vcpus=max(1, vcpus),
+        ram_mb=(peak.memory_bytes or 0) / MB / keep,
+        disk_gb=(peak.root_disk_bytes or 0) / GB / keep,
+    )
+
+
+def orderable(provider: Provider, region: str, plan_type: str | None) -> list[Plan]:
+    """Plans of the same family orderable in ``region`` now, cheapest first."""
+    info = provider.region(region)
+    available = set(info.available_plans) if info and info.available_plans is not None else None
+    plans = [
+        p
+        for p in provider.plans
+        if ((available is None and region in p.locations) or (available and p.id in available))
+        and (plan_type is None or p.type == plan_type)
+    ]
+    return sorted(plans, key=lambda p: (p.monthly_cost, p.ram, p.vcpu_count, p.id))
+
+
+def _pressure(cost: ServerCost, thresholds: Thresholds) -> list[str]:
+    """Why the server needs more: use over the warning thresholds, or a disk filling up."""
+    reasons = []
+    if cost.memory_percent is not None and cost.memory_percent >= thresholds.memory.warn_at:
+        reasons.append(f"메모리 최고 {cost.memory_percent:.0f}%")
+    if cost.load_per_vcpu is not None and cost.load_per_vcpu >= thresholds.load.warn_at:
+        reasons.append(f"vCPU당 부하 최고 {cost.load_per_vcpu:.2f}")
+    if cost.disk_percent is not None and cost.disk_percent >= thresholds.disk.warn_at:
+        reasons.append(f"디스크 최고 {cost.disk_percent:.0f}%")
+    days = cost.peak.disk_days_left
+    if days is not None and days <= DISK_HORIZON_DAYS:
+        reasons.append(f"디스크 {math.floor(days)}일 후 가득 참 (추세)")
+    return reasons
+
+
+def _use_text(cost: ServerCost) -> str:
+    parts = []
+    if cost.memory_percent is not None:
+        parts.append(f"메모리 최고 {cost.memory_percent:.0f}%")
+    if cost.load_per_vcpu is not None:
+        parts.append(f"vCPU당 부하 최고 {cost.load_per_vcpu:.2f}")
+    if cost.disk_percent is not None:
+        parts.append(f"디스크 최고 {cost.disk_percent:.0f}%")
+    return ", ".join(parts)
+
+
+def _recommend(
+    cost: ServerCost,
+    provider: Provider,
+    instance: Instance,
+    plan: Plan,
+    thresholds: Thresholds,
+    headroom: float,
+) -> None:
+    required = need(cost.peak, headroom, thresholds.load.warn_at)
+    candidates = [p for p in orderable(provider, instance.region, plan.type) if required.fits(p)]
+    pressure = _pressure(cost, thresholds)
+    over = f"{cost.peak.samples}회 수집 중 {_use_text(cost)}"
+    if pressure or not required.fits(plan):
+        bigger = [p for p in candidates if p.monthly_cost > plan.monthly_cost] or [
+            p for p in candidates if p.id != plan.id
+        ]
+        cost.recommendation = "upsize"
+        if bigger:
+            choice = bigger[0]
+            cost.recommended = PlanChoice.of(choice)
+            cost.monthly_change = round(choice.monthly_cost - plan.monthly_cost, 2)
+            cost.reason = ", ".join(pressure) or over
+        else:
+            cost.reason = f"{', '.join(pressure) or over}, 이 리전에 더 큰 플랜 없음"
+        return
+    cheapest = candidates[0] if candidates else None
+    if cheapest is not None and cheapest.monthly_cost < plan.monthly_cost:
+        cost.recommendation = "downsize"
+        cost.recommended = PlanChoice.of(cheapest)
+        cost.monthly_change = round(cheapest.monthly_cost - plan.monthly_cost, 2)
+        cost.reason = f"{over}: 여유 {headroom:g}%를 두고도 {cheapest.id}로 충분"
+        if cheapest.disk < plan.disk:
+            cost.reason += " (디스크가 작아져 새 인스턴스로 이전 필요: Vultr는 디스크 축소 불가)"
+        return
+    cost.recommendation = "keep"
+    cost.recommended = PlanChoice.of(plan)
+    cost.monthly_change = 0.0
+    cost.reason = f"{over}: 현재 플랜 적정"
+
+
+def keeps_data(role: str) -> bool:
+    """A role whose servers hold data that must survive the server (storage, backup, DB)."""
+    lowered = role.lower()
+    return any(word in lowered for word in DATA_ROLES)
