@@ -310,3 +310,22 @@ def test_the_view_lists_region_options_and_the_api_status() -> None:
         "Vultr API 정상 조회",
         "Vultr-CLI v3.8.0",
     )
+
+
+def test_a_night_the_api_failed_does_not_resolve_provider_findings() -> None:
+    from codeb_report.history.evidence import observed, unseen_reason
+
+    good = with_provider(fleet(server("n1")), account(instance("n1")))
+    failed = with_provider(
+        fleet(server("n1")),
+        Provider(collected_at=AT, error=ProviderError(kind="timeout", message="deadline")),
+    )
+    assert unseen_reason("provider.rightsize.down", "n1", good, failed) == (
+        "현재 스냅샷에서 Vultr API 조회 실패"
+    )
+    assert not observed("provider.cost.unmatched", "전체", failed)
+    assert observed("provider.api.unavailable", "전체", failed)
+    assert unseen_reason("provider.cost.unmatched", "전체", good, fleet(server("n1"))) == (
+        "현재 스냅샷에 Vultr 계정 정보 없음"
+    )
+    assert unseen_reason("provider.cost.unmatched", "전체", good, good) is None

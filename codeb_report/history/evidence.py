@@ -43,7 +43,30 @@ RULE_PROBES: dict[str, frozenset[str]] = {
     "redis.down": frozenset({"redis"}),
     "redis.auth_no_password": frozenset({"redis"}),
     FORECAST_RULE: frozenset({"filesystems"}),
+    # The provider rules read the Vultr account (see _provider_unseen), some also probes.
+    "provider.api.no_key": frozenset(),
+    "provider.api.refused": frozenset(),
+    "provider.api.empty_instances": frozenset(),
+    "provider.api.unavailable": frozenset(),
+    "provider.cost.unmatched": frozenset(),
+    "provider.rightsize.down": frozenset({"memory", "system", "filesystems"}),
+    "provider.rightsize.up": frozenset({"memory", "system", "filesystems"}),
+    "provider.backup.missing": frozenset({"backups"}),
+    "provider.bandwidth.overage": frozenset(),
 }
+PROVIDER = "provider."
+API = "provider.api."
+
+
+def _provider_unseen(rule: str, snapshot: Snapshot) -> str | None:
+    """A provider rule needs the account read (its API rules only the attempt)."""
+    if not rule.startswith(PROVIDER):
+        return None
+    if snapshot.provider is None:
+        return "현재 스냅샷에 Vultr 계정 정보 없음"
+    if snapshot.provider.error is not None and not rule.startswith(API):
+        return "현재 스냅샷에서 Vultr API 조회 실패"
+    return None
 
 
 def _ok(server: Server) -> set[str]:
@@ -76,6 +99,8 @@ def _unseen_on(rule: str, old: Server | None, new: Server) -> str | None:
 def unseen_reason(rule: str, server: str, old: Snapshot, new: Snapshot) -> str | None:
     """Why ``new`` cannot tell whether the finding ``rule`` on ``server`` is gone;
     ``None`` when it can. A server absent from ``new`` is the caller's case (removed)."""
+    if reason := _provider_unseen(rule, new):
+        return reason
     if server == FLEET:  # a finding about the fleet needs every server measured
         for one in new.servers:
             reason = _unseen_on(rule, old.server(one.name), one)
@@ -92,6 +117,8 @@ def observed(rule: str, server: str, snapshot: Snapshot) -> bool:
     """Whether ``snapshot`` looked where ``rule`` would have found something on ``server``:
     a day its server was not reached (or left the inventory), or its probes failed, says
     nothing about the finding, so it neither ends nor starts the finding's run."""
+    if _provider_unseen(rule, snapshot):
+        return False
     if server == FLEET:
         return all(_unseen_on(rule, None, one) is None for one in snapshot.servers)
     current = snapshot.server(server)
