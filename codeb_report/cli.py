@@ -338,7 +338,9 @@ def check_config(path: Path) -> None:
         raise UserError(f"{path}: {problems[0]}{extra}")
     count = len(config.servers)
     names = ", ".join(s.name for s in config.servers)
-    click.echo(f"{path}: ok, {count} server{'' if count == 1 else 's'} ({names})")
+    found = config.prometheus.servers if config.prometheus else None
+    more = f", and those Prometheus finds by {found}" if found else ""
+    click.echo(f"{path}: ok, {count} server{'' if count == 1 else 's'} ({names}){more}")
 
 
 @cli.command(context_settings=CONTEXT)

@@ -34,6 +34,8 @@ from codeb_report.mail.settings import MailSettings
 from codeb_report.metrics.settings import MetricsSettings
 from codeb_report.outputdir import OutputSettings
 from codeb_report.probes.stack.settings import StackSettings
+from codeb_report.prometheus.matchers import check_template
+from codeb_report.prometheus.settings import PrometheusSettings
 from codeb_report.provider.settings import VultrSettings
 from codeb_report.render.view.options import DETAIL_THRESHOLD
 from codeb_report.validation import field_path
@@ -69,6 +71,13 @@ class ServerConfig(Section):
     sudo: Flag = False
     # A server name from this file, or an ssh ProxyJump spec: [user@]host[:port][,...]
     jump: str | None = None
+    # Label matchers for this server's node_exporter series, replacing [prometheus] match.
+    prometheus: str | None = None
+
+    @field_validator("prometheus")
+    @classmethod
+    def _matchers(cls, value: str | None) -> str | None:
+        return None if value is None else check_template(value)
 
 
 class SSHSettings(Section):
@@ -130,7 +139,8 @@ class RoleSettings(StackSettings):
 class Config(Section):
     report: ReportSettings = Field(default_factory=ReportSettings)
     ssh: SSHSettings = Field(default_factory=SSHSettings)
-    servers: list[ServerConfig] = Field(min_length=1)
+    # Required, unless [prometheus] servers finds them.
+    servers: list[ServerConfig] = Field(default_factory=list)
     descriptions: Descriptions = Field(default_factory=Descriptions)
     roles: dict[str, RoleSettings] = Field(default_factory=dict)
     diff: DiffSettings = Field(default_factory=DiffSettings)  # 전일 대비 변경 사항
@@ -139,9 +149,13 @@ class Config(Section):
     mail: MailSettings | None = None  # where `run --email` and `send` mail the PDF
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)  # node_exporter textfile
     vultr: VultrSettings | None = None  # the Vultr account: cost, plans, scaling
+    # Figures and history from node_exporter's series (docs/prometheus.md).
+    prometheus: PrometheusSettings | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Config:
+        if not self.servers and (self.prometheus is None or self.prometheus.servers is None):
+            raise ValueError("servers: missing (required)")
         seen: set[str] = set()
         for server in self.servers:
             if server.name in seen:
@@ -230,7 +244,8 @@ def secret_problems(config: Config) -> list[str]:
         for problem in role.secret_problems()
     ]
     mail_problem = config.mail.password_problem() if config.mail else None
-    return [*problems, mail_problem] if mail_problem else problems
+    prometheus_problem = config.prometheus.secret_problem() if config.prometheus else None
+    return [p for p in (*problems, mail_problem, prometheus_problem) if p]
 
 
 def identity_problems(config: Config) -> list[str]:

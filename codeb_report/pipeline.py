@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,9 +28,21 @@ def collect_snapshot(
     from codeb_report.collect.fleet import collect_fleet
     from codeb_report.progress import Progress
 
+    def over_ssh(config: Config, answered: Callable[[str], set[str]] = lambda _: set()) -> Snapshot:
+        def probes(config: Config, server: ServerConfig) -> Sequence[Probe]:
+            skip = answered(server.name)  # figures Prometheus already gave
+            return [p for p in probes_for(config, server) if p.name not in skip]
+
+        progress = Progress([s.name for s in config.servers], verbosity=verbosity)
+        return collect_fleet(config, probes, accept_new=accept_new, progress=progress)
+
     provider = start_provider(config)
-    progress = Progress([s.name for s in config.servers], verbosity=verbosity)
-    snapshot = collect_fleet(config, probes_for, accept_new=accept_new, progress=progress)
+    if config.prometheus is not None:
+        from codeb_report.prometheus.sources import collect_with_prometheus
+
+        snapshot = collect_with_prometheus(config, over_ssh)
+    else:
+        snapshot = over_ssh(config)
     if provider is None:
         return snapshot
     from codeb_report.provider.collect import server_keys

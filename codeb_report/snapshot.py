@@ -54,11 +54,16 @@ class ProbeStatus(StrEnum):
 
 
 class ProbeOutcome(Model):
-    """What became of one probe on one server; ``reason`` says why it was skipped or failed."""
+    """What became of one probe on one server; ``reason`` says why it was skipped or failed.
+
+    ``source`` is recorded when Prometheus is configured: "prometheus" where node_exporter's
+    series gave the figures (system, memory, filesystems), "ssh" where the server was asked.
+    """
 
     probe: str
     status: ProbeStatus
     reason: str | None = None
+    source: Literal["ssh", "prometheus"] | None = None
 
 
 def _within_total(value: int, info: ValidationInfo) -> int:
@@ -272,6 +277,16 @@ class Server(Model):
         return next((p for p in self.probes if p.probe == probe), None)
 
 
+class PrometheusSource(Model):
+    """The Prometheus the figures were read from; ``error`` when it could not answer."""
+
+    url: str  # without credentials (the configuration refuses them in the URL)
+    queried_at: AwareDatetime
+    error: str | None = None
+    discovered: Count = 0  # servers found by [prometheus] servers
+    queries: Count = 0  # instant queries the collection made
+
+
 class Snapshot(Model):
     schema_version: int = SCHEMA_VERSION
     collected_at: AwareDatetime
@@ -280,6 +295,7 @@ class Snapshot(Model):
     # The cloud account the servers run in (``[vultr]`` in the configuration); None when
     # the configuration has no provider table.
     provider: Provider | None = None
+    prometheus: PrometheusSource | None = None
 
     @field_validator("servers")
     @classmethod
@@ -320,8 +336,20 @@ def _canonical(snapshot: Snapshot) -> Snapshot:
     )
 
 
+def _omit_unused(data: dict[str, Any]) -> dict[str, Any]:
+    """Leave out the Prometheus fields when Prometheus is not configured, so a snapshot
+    collected without it reads as before."""
+    if data.get("prometheus") is None:
+        data.pop("prometheus", None)
+    for server in data.get("servers", []):
+        for outcome in server.get("probes", []):
+            if outcome.get("source") is None:
+                outcome.pop("source", None)
+    return data
+
+
 def dumps(snapshot: Snapshot) -> str:
-    data = _canonical(snapshot).model_dump(mode="json")
+    data = _omit_unused(_canonical(snapshot).model_dump(mode="json"))
     return json_text(data, sort_keys=True)
 
 

@@ -66,6 +66,7 @@ def test_rule_ids_are_stable_and_unique() -> None:
         "provider.rightsize.up",
         "provider.backup.missing",
         "provider.bandwidth.overage",
+        "prometheus.unavailable",
     ]
 
 

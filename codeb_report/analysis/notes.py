@@ -9,6 +9,10 @@ from codeb_report.snapshot import Server
 def fact_notes(server: Server) -> list[Text]:
     """Centrifugo's endpoints: the WebSocket path, and the HTTP API by its port."""
     notes: list[Text] = []
+    if _prometheus_only(server):
+        notes.append(
+            text("Prometheus(node_exporter)에서만 수집: 컨테이너·서비스·포트는 수집하지 않음")
+        )
     if (c := server.centrifugo) is None:
         return notes
     for endpoint in c.endpoints:
@@ -21,3 +25,8 @@ def fact_notes(server: Server) -> list[Text]:
         else:
             notes.append(text("Endpoint: ", code(endpoint)))
     return notes
+
+
+def _prometheus_only(server: Server) -> bool:
+    """Found by ``[prometheus] servers``: every outcome came from Prometheus."""
+    return bool(server.probes) and all(p.source == "prometheus" for p in server.probes)

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from codeb_report import units
 from codeb_report.analysis.model import Text, code, text
 
 
@@ -57,6 +58,7 @@ PROBE_LABELS = {
     "caddy": "Caddy 리버스 프록시 설정",
     "watched.containers": "감시 대상 컨테이너",
     "watched.units": "감시 대상 서비스",
+    "prometheus": "Prometheus 수치",
 }
 
 
@@ -79,9 +81,45 @@ def _seconds(m: re.Match[str]) -> str:
     return f"시간 초과 ({m.group('s').removesuffix('.0')}초)"
 
 
+def _silent(m: re.Match[str]) -> str:
+    return f"Prometheus 수치 오래됨 (마지막 수집 {units.duration(float(m['s']))} 전)"
+
+
+# Reasons codeb_report/prometheus writes, on a server (error) or on its "prometheus" probe.
+PROMETHEUS_RULES: list[Rule] = [
+    (re.compile(r"^prometheus: stale: last sample (?P<s>\d+) s ago"), _silent),
+    (re.compile(r"^prometheus: no series\b"), _fixed("Prometheus에 node_exporter 시계열 없음")),
+    (re.compile(r"^prometheus: target down"), _fixed("node_exporter 응답 없음 (up=0)")),
+    (
+        re.compile(r"^prometheus: .* matches (?P<n>\d+) targets"),
+        lambda m: f"Prometheus 대상 {m['n']}개와 일치 (라벨 확인 필요)",
+    ),
+    (
+        re.compile(r"^prometheus unavailable: .*timed out", re.I),
+        _fixed("Prometheus 질의 시간 초과"),
+    ),
+    (
+        re.compile(r"^prometheus unavailable: HTTP (?P<c>40[13])\b"),
+        lambda m: f"Prometheus 인증 실패 (HTTP {m['c']})",
+    ),
+    (
+        re.compile(r"^prometheus unavailable: HTTP (?P<c>\d+)"),
+        lambda m: f"Prometheus 응답 오류 (HTTP {m['c']})",
+    ),
+    (re.compile(r"^prometheus unavailable: "), _fixed("Prometheus 연결 실패")),
+    (re.compile(r"^prometheus: "), _fixed("Prometheus 수집 오류")),
+]
+
+
+def prometheus_reason(error: str) -> Reason:
+    """Prometheus' own failure (a snapshot's ``prometheus.error``) for the reader."""
+    return connection_reason(f"prometheus unavailable: {error}")
+
+
 # Probe reasons and the error lines of databases, backups and watched units, as the
 # probes write them (codeb_report/probes) or the tools print them. First match wins.
 PROBE_RULES: list[Rule] = [
+    *PROMETHEUS_RULES,
     (re.compile(r"^timed out after (?P<s>[\d.]+) ?s\b"), _seconds),
     (re.compile(r"^timed out\b"), _fixed("시간 초과")),
     (re.compile(r"^no output\b"), _fixed("출력 없음")),
@@ -152,6 +190,7 @@ def probe_reason(reason: str | None) -> Reason | None:
 # Server errors as codeb_report/collect (ssh.py _describe, fleet.py) writes them: some start
 # with a Korean category, plain network errors are "user@host:port: <strerror>".
 CONNECTION_RULES: list[Rule] = [
+    *PROMETHEUS_RULES,
     (
         re.compile(r"^호스트 키 미확인: .*?\((?:\S+ )?(?P<fp>SHA256:[A-Za-z0-9+/=]+)\)"),
         lambda m: f"호스트 키 미확인 ({_abbreviated(m['fp'])})",

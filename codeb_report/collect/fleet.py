@@ -163,6 +163,8 @@ def collection_exit(snapshot: Snapshot) -> Exit:
     """0 all collected, 4 some servers, probes or the provider failed, 5 no server collected."""
     if not snapshot.servers or not any(s.reachable for s in snapshot.servers):
         return Exit.FAILED
+    if snapshot.prometheus is not None and snapshot.prometheus.error is not None:
+        return Exit.PARTIAL  # its figures came from SSH, or are missing
     for server in snapshot.servers:
         if not server.reachable or any(p.status is ProbeStatus.FAILED for p in server.probes):
             return Exit.PARTIAL

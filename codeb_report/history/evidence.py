@@ -42,6 +42,7 @@ RULE_PROBES: dict[str, frozenset[str]] = {
     "postgres.db_list_unavailable": frozenset({"postgresql"}),
     "redis.down": frozenset({"redis"}),
     "redis.auth_no_password": frozenset({"redis"}),
+    "prometheus.unavailable": frozenset(),
     FORECAST_RULE: frozenset({"filesystems"}),
     # The provider rules read the Vultr account (see _provider_unseen), some also probes.
     "provider.api.no_key": frozenset(),

@@ -54,7 +54,8 @@ def outcome(snapshot: Snapshot) -> Exit:
     if not reachable:
         return Exit.FAILED
     failed_probe = any(p.status == ProbeStatus.FAILED for s in reachable for p in s.probes)
-    if len(reachable) < len(snapshot.servers) or failed_probe:
+    prometheus_failed = snapshot.prometheus is not None and snapshot.prometheus.error is not None
+    if len(reachable) < len(snapshot.servers) or failed_probe or prometheus_failed:
         return Exit.PARTIAL
     if snapshot.provider is not None and snapshot.provider.incomplete:
         return Exit.PARTIAL  # the Vultr account could not be read (or only in part)

@@ -54,23 +54,32 @@ class FilesystemsProbe(Probe):
         return super().failure(run)
 
     def parse(self, output: str) -> list[Filesystem]:
-        found: dict[str, Filesystem] = {}
+        found: list[Filesystem] = []
         for line in output.splitlines():
             match = DF_LINE.match(line.rstrip())
             if not match or match["fstype"] in PSEUDO_TYPES or int(match["size"]) == 0:
                 continue
-            fs = Filesystem(
-                mount=match["mount"],
-                device=match["device"],
-                fstype=match["fstype"],
-                size=int(match["size"]),
-                used=int(match["used"]),
-                available=int(match["available"]),
+            found.append(
+                Filesystem(
+                    mount=match["mount"],
+                    device=match["device"],
+                    fstype=match["fstype"],
+                    size=int(match["size"]),
+                    used=int(match["used"]),
+                    available=int(match["available"]),
+                )
             )
-            seen = found.get(fs.device)
-            if seen is None or (len(fs.mount), fs.mount) < (len(seen.mount), seen.mount):
-                found[fs.device] = fs
-        return sorted(found.values(), key=lambda f: f.mount)
+        return one_per_device(found)
 
     def store(self, server: Server, value: list[Filesystem]) -> None:
         server.filesystems = value
+
+
+def one_per_device(filesystems: list[Filesystem]) -> list[Filesystem]:
+    """A device mounted several times, listed once at its shortest mount point; by mount."""
+    found: dict[str, Filesystem] = {}
+    for fs in filesystems:
+        seen = found.get(fs.device)
+        if seen is None or (len(fs.mount), fs.mount) < (len(seen.mount), seen.mount):
+            found[fs.device] = fs
+    return sorted(found.values(), key=lambda f: f.mount)

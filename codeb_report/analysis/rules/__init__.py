@@ -20,6 +20,7 @@ MODULES = (
     "databases",
     "fleet",
     "provider",
+    "prometheus",
 )
 
 for _module in MODULES:

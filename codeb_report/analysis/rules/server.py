@@ -17,15 +17,21 @@ def unreachable(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
     for server in snapshot.servers:
         if server.reachable:
             continue
+        # A server collected from Prometheus alone is reached through its node_exporter.
+        via = "node_exporter 및 Prometheus 수집" if _from_prometheus(server.error) else "SSH 접속"
         yield Hit(
             priority=Priority.HIGH,
             server=server.name,
             title="서버 연결 실패",
             description=connection_reason(server.error).spans(detail=False),
-            action="서버 상태 및 SSH 접속 확인",
+            action=f"서버 상태 및 {via} 확인",
             level=Level.CRIT,
-            step="서버 상태 및 SSH 접속 확인",
+            step=f"서버 상태 및 {via} 확인",
         )
+
+
+def _from_prometheus(error: str | None) -> bool:
+    return (error or "").startswith("prometheus")
 
 
 @rule("server.rebooted")
