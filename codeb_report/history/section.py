@@ -24,8 +24,9 @@ from codeb_report.history.store import Stored, as_date, previous_snapshot, recen
 from codeb_report.history.summary import size, summary_lines
 from codeb_report.history.trends import (
     Forecast,
+    SnapshotTrends,
     Trends,
-    build_trends,
+    TrendSource,
     days_text,
     forecast_findings,
     forecasts_at,
@@ -34,6 +35,7 @@ from codeb_report.history.view import DiffView, diff_view, no_previous_view
 from codeb_report.logs import get_logger
 from codeb_report.outputdir import local_time
 from codeb_report.snapshot import Snapshot
+from codeb_report.units import duration
 
 log = get_logger("history")
 FORECAST_TABLE_DAYS = 365
@@ -64,6 +66,15 @@ class HistoryReport:
         if self.diff is None:
             return [self.diff_view.note or ""]
         return summary_lines(self.diff, self.zone)
+
+    @property
+    def basis(self) -> str:
+        """What the series are: ``스냅샷 30회`` or ``Prometheus 6시간 간격, 스냅샷 3회``."""
+        trends = self.trends
+        if trends.source == "prometheus" and trends.step:
+            step = duration(trends.step)
+            return f"Prometheus {step} 간격 {len(trends.times)}개 지점"
+        return f"스냅샷 {len(trends.times)}회"
 
     @property
     def span(self) -> str:
@@ -112,6 +123,7 @@ def build_history(
     diff_settings: DiffSettings | None = None,
     trend_settings: TrendSettings | None = None,
     zone: tzinfo | None = None,
+    source: TrendSource | None = None,
 ) -> HistoryReport:
     """History of ``snapshot`` (the report of ``day``) from the snapshots stored before it;
     times and ages as the reader in ``zone`` (the report's time zone) counts them."""
@@ -122,7 +134,7 @@ def build_history(
     )
     loaded = _loadable(stored)
     past = [one for _, one in loaded]
-    trends = build_trends([*past, snapshot], trend_settings)
+    trends = (source or SnapshotTrends()).trends([*past, snapshot], trend_settings)
     forecasts = forecast_findings(trends, trend_settings)
     diff = None
     if past:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal, Protocol
 
 from codeb_report.analysis.model import Finding, Priority, code, text
 from codeb_report.history.settings import TrendSettings
@@ -57,6 +58,11 @@ class Forecast:
     size: int
     available: int  # in the latest snapshot
     days_left: float | None  # None when the filesystem is not growing
+    days: float = 0.0  # from the first to the last point of the fit
+    source: Source = "snapshots"
+
+
+Source = Literal["snapshots", "prometheus"]
 
 
 @dataclass
@@ -64,6 +70,24 @@ class Trends:
     times: list[datetime]
     servers: list[ServerSeries]
     forecasts: list[Forecast]
+    source: Source = "snapshots"  # prometheus: range queries, plus the snapshots' own points
+    step: float | None = None  # seconds between Prometheus' points
+    min_days: float = 0.0  # a forecast's points must span this many days
+
+
+class TrendSource(Protocol):
+    """Where the series come from: the stored snapshots, or Prometheus' range queries."""
+
+    def trends(self, snapshots: list[Snapshot], settings: TrendSettings) -> Trends:
+        """Series over ``snapshots`` (oldest first, tonight's last) and the forecasts."""
+        ...
+
+
+class SnapshotTrends:
+    """One point per stored snapshot: the history without Prometheus."""
+
+    def trends(self, snapshots: list[Snapshot], settings: TrendSettings) -> Trends:
+        return build_trends(snapshots, settings)
 
 
 def build_trends(snapshots: list[Snapshot], settings: TrendSettings | None = None) -> Trends:
@@ -73,22 +97,27 @@ def build_trends(snapshots: list[Snapshot], settings: TrendSettings | None = Non
     times = [s.collected_at for s in snapshots]
     series: dict[str, ServerSeries] = {}
     for index, snapshot in enumerate(snapshots):
-        for server in snapshot.servers:
-            one = series.setdefault(server.name, _empty(server.name, len(times)))
-            if not server.reachable:
-                continue
-            if server.memory and server.memory.total:
-                one.memory_pct[index] = server.memory.used * 100.0 / server.memory.total
-            if server.system and server.system.load:
-                one.load1[index] = server.system.load[0]
-                one.load5[index] = server.system.load[1]
-            for fs in server.filesystems:
-                points = one.disks.setdefault(fs.mount, [None] * len(times))
-                points[index] = FilesystemPoint(
-                    snapshot.collected_at, fs.size, fs.used, fs.available
-                )
+        add_snapshot(series, index, snapshot, len(times))
     ordered = [series[name] for name in sorted(series)]
-    return Trends(times=times, servers=ordered, forecasts=_forecasts(ordered, settings))
+    return Trends(times=times, servers=ordered, forecasts=forecasts_of(ordered, settings))
+
+
+def add_snapshot(
+    series: dict[str, ServerSeries], index: int, snapshot: Snapshot, length: int
+) -> None:
+    """``snapshot``'s figures as point ``index`` of series ``length`` long."""
+    for server in snapshot.servers:
+        one = series.setdefault(server.name, _empty(server.name, length))
+        if not server.reachable:
+            continue
+        if server.memory and server.memory.total:
+            one.memory_pct[index] = server.memory.used * 100.0 / server.memory.total
+        if server.system and server.system.load:
+            one.load1[index] = server.system.load[0]
+            one.load5[index] = server.system.load[1]
+        for fs in server.filesystems:
+            points = one.disks.setdefault(fs.mount, [None] * length)
+            points[index] = FilesystemPoint(snapshot.collected_at, fs.size, fs.used, fs.available)
 
 
 def _empty(name: str, length: int) -> ServerSeries:
@@ -97,7 +126,12 @@ def _empty(name: str, length: int) -> ServerSeries:
     )
 
 
-def _forecasts(servers: list[ServerSeries], settings: TrendSettings) -> list[Forecast]:
+def forecasts_of(
+    servers: list[ServerSeries],
+    settings: TrendSettings,
+    source: Source = "snapshots",
+    min_days: float = 0.0,
+) -> list[Forecast]:
     """Forecasts for the filesystems seen in the latest snapshot."""
     result = []
     for one in servers:
@@ -105,7 +139,8 @@ def _forecasts(servers: list[ServerSeries], settings: TrendSettings) -> list[For
             if points[-1] is None:
                 continue
             forecast = fit(one.name, mount, _current_run(points), settings.min_points)
-            if forecast is not None:
+            if forecast is not None and forecast.days >= min_days:
+                forecast.source = source
                 result.append(forecast)
     return result
 
@@ -143,6 +178,7 @@ def fit(server: str, mount: str, points: list[FilesystemPoint], min_points: int)
         size=last.size,
         available=last.available,
         days_left=days_left,
+        days=xs[-1],
     )
 
 
@@ -181,7 +217,8 @@ def forecasts_at(
         for one in trends.servers
         if servers is None or one.name in servers
     ]
-    earlier = Trends(trends.times[:count], series, _forecasts(series, settings or TrendSettings()))
+    found = forecasts_of(series, settings or TrendSettings(), trends.source, trends.min_days)
+    earlier = Trends(trends.times[:count], series, found, trends.source, trends.step)
     return forecast_findings(earlier, settings)
 
 
@@ -201,8 +238,7 @@ def _finding(server: str, forecasts: list[Forecast], settings: TrendSettings) ->
         code(first.mount),
         f" 사용량이 하루 평균 {size(int(first.growth_per_day))}씩 늘고 있어 ",
         f"남은 {size(first.available)}가 {days_text(first.days_left)} 소진될 것으로 ",
-        f"보입니다(계산값 {first.days_left:.1f}일을 일 단위로 내림, ",
-        f"최근 {first.points}회 스냅샷 기준).",
+        f"보입니다(계산값 {first.days_left:.1f}일을 일 단위로 내림, {_basis(first)} 기준).",
     )
     for other in forecasts[1:]:
         assert other.days_left is not None
@@ -217,3 +253,9 @@ def _finding(server: str, forecasts: list[Forecast], settings: TrendSettings) ->
         action="불필요한 파일·로그 정리 또는 디스크 증설",
         icon="❌" if high else "⚠️",
     )
+
+
+def _basis(forecast: Forecast) -> str:
+    if forecast.source == "prometheus":
+        return f"Prometheus 기록 {round(forecast.days)}일, {forecast.points}개 지점"
+    return f"최근 {forecast.points}회 스냅샷"

@@ -22,6 +22,7 @@ from codeb_report.analysis.model import Analysis
 from codeb_report.history.compare import Analyse
 from codeb_report.history.section import HistoryReport, build_history, with_findings
 from codeb_report.history.settings import DiffSettings, TrendSettings
+from codeb_report.history.trends import TrendSource
 from codeb_report.logs import get_logger
 from codeb_report.snapshot import Snapshot
 
@@ -47,6 +48,7 @@ class NightlyHistory:
     trend_settings: TrendSettings | None = None
     render_only: Render | None = None  # default: codeb_report.render.render_report
     zone: tzinfo | None = None  # the report's time zone (default Asia/Seoul)
+    trend_source: TrendSource | None = None  # default: the stored snapshots
     history: HistoryReport | None = None
     # Tonight's snapshot only (earlier nights use analyse_only): it may read the history
     # itself, e.g. the provider view's right-sizing from the highest use over it.
@@ -64,6 +66,7 @@ class NightlyHistory:
                 self.diff_settings,
                 self.trend_settings,
                 self.zone,
+                source=self.trend_source,
             )
         except Exception as exc:  # see the class docstring
             log.error("history sections left out: %s", exc)
@@ -89,6 +92,7 @@ def night_of(config: Config | None, output_root: Path, day: date) -> NightlyHist
     day with them again, so they say what the run said (disk forecasts included).
     """
     from codeb_report.analysis import analyse
+    from codeb_report.prometheus.sources import trend_source
     from codeb_report.render import RenderOptions, render_report
 
     thresholds = config.report.thresholds if config else None
@@ -116,4 +120,6 @@ def night_of(config: Config | None, output_root: Path, day: date) -> NightlyHist
         if config
         else render_report,
         zone=config.report.zone() if config else None,
+        # 리소스 추세 from Prometheus' range queries when [prometheus] is configured.
+        trend_source=trend_source(config) if config else None,
     )

@@ -23,7 +23,7 @@ from codeb_report.prometheus.collect import (
     failed_reading,
     read_fleet,
 )
-from codeb_report.prometheus.matchers import fill_template
+from codeb_report.prometheus.matchers import Matcher, fill_template
 from codeb_report.snapshot import (
     ProbeOutcome,
     ProbeStatus,
@@ -35,6 +35,7 @@ from codeb_report.snapshot import (
 
 if TYPE_CHECKING:
     from codeb_report.config import Config
+    from codeb_report.history.trends import TrendSource
     from codeb_report.prometheus.discover import Found
 
 CollectSSH = Callable[["Config", Callable[[str], set[str]]], Snapshot]
@@ -48,6 +49,30 @@ def configured_targets(config: Config) -> list[Target]:
         Target(s.name, fill_template(s.prometheus or template, s.host, s.name))
         for s in config.servers
     ]
+
+
+def history_targets(config: Config, snapshot: Snapshot) -> list[Target]:
+    """Every server of ``snapshot`` whose series Prometheus may hold: a configured one by
+    its matchers, one found by ``[prometheus] servers`` by its instance."""
+    configured = {t.name: t for t in configured_targets(config)}
+    targets = []
+    for server in snapshot.servers:
+        if server.name in configured:
+            targets.append(configured[server.name])
+        elif server.address:
+            targets.append(Target(server.name, (Matcher("instance", "=", server.address),)))
+    return targets
+
+
+def trend_source(config: Config) -> TrendSource:
+    """Where 리소스 추세 reads its series: Prometheus when configured, else the snapshots."""
+    from codeb_report.history.trends import SnapshotTrends
+
+    if config.prometheus is None:
+        return SnapshotTrends()
+    from codeb_report.prometheus.history import PrometheusTrends
+
+    return PrometheusTrends(config.prometheus, lambda snapshot: history_targets(config, snapshot))
 
 
 def collect_with_prometheus(config: Config, collect_ssh: CollectSSH) -> Snapshot:
