@@ -25,7 +25,7 @@ from servers.prometheus import (
 )
 
 from codeb_report.analysis import analyse
-from codeb_report.analysis.reasons import connection_reason
+from codeb_report.analysis.reasons import connection_reason, probe_reason
 from codeb_report.collect.fleet import collection_exit
 from codeb_report.config import parse_config
 from codeb_report.errors import Exit
@@ -33,7 +33,7 @@ from codeb_report.nightly.run import outcome
 from codeb_report.prometheus.collect import Target, read_fleet
 from codeb_report.prometheus.matchers import fill_template
 from codeb_report.prometheus.settings import PrometheusSettings
-from codeb_report.prometheus.sources import collect_with_prometheus
+from codeb_report.prometheus.sources import ONLY, collect_with_prometheus
 from codeb_report.snapshot import ProbeStatus, Snapshot, dumps, parse
 
 DAY = 86400.0
@@ -166,10 +166,11 @@ def test_discovered_servers_named_by_the_documented_rule(fleet: SyntheticFleet) 
     by_name = {s.name: s for s in snapshot.servers}
     assert by_name["web03"].role == "App Server" and by_name["web04"].role == "DB Server"
     assert by_name["10.2.0.1"].role == "server"  # no role label: default_role
-    assert (by_name["twin"].address, by_name["twin@10.2.0.3"].address) == (
+    assert (by_name["twin"].host, by_name["twin@10.2.0.3"].host) == (
         "10.2.0.2:9100",
         "10.2.0.3:9100",
     )
+    assert (by_name["twin"].address, by_name["10.2.0.1"].address) == ("10.2.0.2", "10.2.0.1")
     assert snapshot.prometheus is not None
     assert (snapshot.prometheus.discovered, snapshot.prometheus.error) == (len(expected), None)
     assert snapshot.prometheus.queries <= 5
@@ -179,7 +180,14 @@ def test_discovered_servers_named_by_the_documented_rule(fleet: SyntheticFleet) 
         ("system", ProbeStatus.OK, "prometheus"),
         ("memory", ProbeStatus.OK, "prometheus"),
         ("filesystems", ProbeStatus.OK, "prometheus"),
+        ("docker", ProbeStatus.SKIPPED, "prometheus"),
+        ("services", ProbeStatus.SKIPPED, "prometheus"),
+        ("ports", ProbeStatus.SKIPPED, "prometheus"),
     }
+    # The report says what was not collected where its rows would be, not "none found".
+    skipped = analyse(snapshot).server("web05").skipped
+    assert sorted(skipped) == [f"{p}: {ONLY}" for p in ("docker", "ports", "services")]
+    assert probe_reason(ONLY).short == "Prometheus 전용 서버" and probe_reason(ONLY).detail is None
     # The snapshot carries it all through a save and a load.
     assert parse(dumps(snapshot), "snapshot.json") == parse(dumps(snapshot), "again")
 
@@ -204,7 +212,7 @@ def test_stale_missing_and_down_servers_show_no_figures(fleet: SyntheticFleet) -
     findings = analyse(snapshot).findings
     unreachable = {f.server: f for f in findings if f.rule == "server.unreachable"}
     assert set(unreachable) == {"stale", "gone", "down"}
-    assert unreachable["down"].action == "서버 상태 및 node_exporter 및 Prometheus 수집 확인"
+    assert unreachable["down"].action == "서버 상태 및 node_exporter·Prometheus 수집 확인"
     notes = analyse(snapshot).server("web01").notes
     assert any("Prometheus(node_exporter)에서만 수집" in "".join(s.text for s in n) for n in notes)
 

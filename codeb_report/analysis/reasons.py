@@ -108,6 +108,10 @@ PROMETHEUS_RULES: list[Rule] = [
     ),
     (re.compile(r"^prometheus unavailable: "), _fixed("Prometheus 연결 실패")),
     (re.compile(r"^prometheus: "), _fixed("Prometheus 수집 오류")),
+    (
+        re.compile(r"^not collected: a server found through Prometheus"),
+        _fixed("Prometheus 전용 서버"),
+    ),
 ]
 
 
@@ -164,7 +168,8 @@ SAID_IN_FULL = re.compile(
     r"^(timed out after [\d.]+ ?s|[\w.-]+ not installed|systemd is not the init system.*"
     r"|docker is podman.*|AUTH required; no password configured"
     r"|password_env: environment variable \S+ is not set|no output|no answer|no response"
-    r"|output too large: more than [\d.]+ MiB)$"
+    r"|output too large: more than [\d.]+ MiB"
+    r"|not collected: a server found through Prometheus alone \(no SSH\))$"
 )
 
 _EXIT = re.compile(r"^exit (?P<code>-?\d+): (?P<rest>.*)$", re.S)

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 CollectSSH = Callable[["Config", Callable[[str], set[str]]], Snapshot]
 PROMETHEUS_PROBE = "prometheus"
+# What node_exporter does not know, for a server found by [prometheus] servers.
+NOT_COLLECTED = ("docker", "services", "ports")
+ONLY = "not collected: a server found through Prometheus alone (no SSH)"
 
 
 def configured_targets(config: Config) -> list[Target]:
@@ -59,8 +62,8 @@ def history_targets(config: Config, snapshot: Snapshot) -> list[Target]:
     for server in snapshot.servers:
         if server.name in configured:
             targets.append(configured[server.name])
-        elif server.address:
-            targets.append(Target(server.name, (Matcher("instance", "=", server.address),)))
+        else:  # found by [prometheus] servers: its host is the exporter's instance
+            targets.append(Target(server.name, (Matcher("instance", "=", server.host),)))
     return targets
 
 
@@ -149,14 +152,20 @@ def prometheus_server(config: Config, found: Found, reading: Reading) -> Server:
     role = config.roles.get(found.role)
     server = Server(
         name=found.target.name,
-        host=found.host,
-        address=found.instance,
+        host=found.instance,  # where its exporter is: the key to its series
+        address=found.host,
         role=(role.label if role and role.label else None) or found.role,
         reachable=reading.error is None,
         error=reading.error,
     )
     if reading.error is None:
         fill(server, reading)
+        for probe in NOT_COLLECTED:  # said where their rows would be, not "none found"
+            server.probes.append(
+                ProbeOutcome(
+                    probe=probe, status=ProbeStatus.SKIPPED, reason=ONLY, source="prometheus"
+                )
+            )
         for probe in PROVIDES:
             if probe in reading.problems:
                 server.probes.append(

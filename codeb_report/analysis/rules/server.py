@@ -18,7 +18,7 @@ def unreachable(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
         if server.reachable:
             continue
         # A server collected from Prometheus alone is reached through its node_exporter.
-        via = "node_exporter 및 Prometheus 수집" if _from_prometheus(server.error) else "SSH 접속"
+        via = "node_exporter·Prometheus 수집" if _from_prometheus(server.error) else "SSH 접속"
         yield Hit(
             priority=Priority.HIGH,
             server=server.name,
