@@ -478,3 +478,25 @@ def test_a_device_or_fifo_is_refused_never_replaced(tmp_path: Path) -> None:
     assert done.returncode == Exit.OUTPUT
     assert done.stderr == "Error: /dev/null: not a regular file\n"
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_a_run_that_cannot_render_writes_exit_8_and_keeps_the_last_success(
+    tmp_path: Path,
+) -> None:
+    from codeb_report.errors import OutputError
+
+    target = tmp_path / "codeb_report.prom"
+    write_run_metrics(target, _result(Exit.OK, 1_700_000_000.0, fleet(server())))
+    collect, analyse_stage, _ = _stages(tmp_path)
+
+    def broken_render(*args: object) -> list[Path]:
+        raise OutputError("report.pdf: cannot render pdf: no fonts")
+
+    options = NightlyOptions(tmp_path / "out", metrics=lambda r: write_run_metrics(target, r))
+    with pytest.raises(OutputError):
+        run_nightly(options, collect, analyse_stage, broken_render)
+    values = samples(target.read_text())
+    assert values["codeb_report_run_exit_code"] == Exit.OUTPUT == 8
+    assert values["codeb_report_run_last_success_timestamp_seconds"] == 1_700_000_000.0
+    assert values["codeb_report_run_timestamp_seconds"] > 1_700_000_000.0
+    assert not any("server=" in k for k in values)  # no report, no figures of its own

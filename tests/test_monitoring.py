@@ -62,6 +62,10 @@ def test_a_run_is_read_back_through_prometheus(
     )
     assert done.returncode in (Exit.OK, Exit.PARTIAL), done.stderr
     written = textfile.read_text()
+    check = subprocess.run(
+        ["promtool", "check", "metrics"], input=written, capture_output=True, text=True
+    )
+    assert (check.returncode, check.stdout, check.stderr) == (0, "", ""), check
     finished = re.search(r"^codeb_report_run_timestamp_seconds (\S+)$", written, re.MULTILINE)
     assert finished, written
     # This run's figures, not an earlier file's: wait for its own finish time.
@@ -229,6 +233,16 @@ def test_the_dashboard_is_importable_with_a_datasource_variable() -> None:
     panels = [p for p in dashboard["panels"] if p["type"] != "row"]
     assert len(sources) > len(panels)  # every panel, target and query variable names one
     assert all(s == {"type": "prometheus", "uid": "${datasource}"} for s in sources), sources
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+    cells = set()  # no two panels on one grid cell, none past Grafana's 24 columns
+    for p in dashboard["panels"]:
+        pos = p["gridPos"]
+        assert pos["x"] + pos["w"] <= 24, p["title"]
+        mine = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"])
+                for y in range(pos["y"], pos["y"] + pos["h"])}  # fmt: skip
+        assert not mine & cells, f"{p['title']} overlaps another panel"
+        cells |= mine
     titles = {p["title"] for p in dashboard["panels"] if p["type"] == "row"}
     assert titles == {"Fleet status", "Findings", "Per server", "Disk forecasts", "Backups"}
 
