@@ -5,6 +5,8 @@ Lays out a generated history (tests/history_gen.py) of 100 servers x 90 days as 
 run stores it (OUTPUT/YYYY-MM-DD/snapshot.json), then times whole processes:
 
   diff      codeb-report diff DAY88 DAY89 --format json     (two 100-server snapshots)
+  diff-md   the same diff as Markdown (kept at 0.3-0.5 s, issue 9)
+  diff-pdf  the same diff as a PDF file (kept at 3-5 s, issue 9)
   trends    the nightly history sections with N=90: load 89 stored snapshots, diff against
             the latest, analyse for days open, fit every filesystem, draw 200 SVG charts
             and the section's Markdown
@@ -94,6 +96,7 @@ def main() -> None:
         paths[-1].unlink()
         paths[-1].parent.rmdir()  # today's folder appears only once the run publishes it
         size_kb = paths[0].stat().st_size // 1024
+        pdf = str(Path(tmp) / "diff.pdf")
         print(f"history: {args.days} days x {args.servers} servers, {size_kb} KB a snapshot")
         rows = [
             ("baseline", [sys.executable, "-c", "import codeb_report.cli"], (0,), None),
@@ -102,6 +105,18 @@ def main() -> None:
                 [str(CODEB), "diff", str(paths[-3]), str(paths[-2]), "-f", "json"],
                 (0, 1),
                 1.0,
+            ),
+            (
+                "diff-md",
+                [str(CODEB), "diff", str(paths[-3]), str(paths[-2]), "-f", "md"],
+                (0, 1),
+                0.5,
+            ),
+            (
+                "diff-pdf",
+                [str(CODEB), "diff", str(paths[-3]), str(paths[-2]), "-f", "pdf", "-o", pdf],
+                (0, 1),
+                5.0,
             ),
             (
                 "trends",

@@ -14,7 +14,7 @@ import click
 
 from codeb_report import __version__
 from codeb_report.controls import escape_controls
-from codeb_report.errors import Exit, OutputError, UserError
+from codeb_report.errors import Exit, UserError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FORMATS = ("md", "html", "pdf")
@@ -118,15 +118,13 @@ def collect(
       codeb-report collect -o snapshot.json
       codeb-report collect --config fleet.toml -o fleet.json
     """
+    from codeb_report.atomic import STDOUT
     from codeb_report.pipeline import collect_snapshot
-    from codeb_report.snapshot import dumps, save
+    from codeb_report.snapshot import save
 
     config = load_fleet(config_path)
     snapshot = collect_snapshot(config, accept_new=accept_new, verbosity=verbose - quiet)
-    if output is None:
-        click.echo(dumps(snapshot), nl=False)
-    else:
-        save(snapshot, output)
+    save(snapshot, output or Path(STDOUT))
     from codeb_report.collect.fleet import collection_exit
 
     sys.exit(int(collection_exit(snapshot)))
@@ -301,15 +299,12 @@ def init(path: Path, force: bool) -> None:
     Example:
       codeb-report init /etc/codeb-report.toml && codeb-report check-config /etc/codeb-report.toml
     """
-    from codeb_report.atomic import write_text_atomic
+    from codeb_report.atomic import write_output
     from codeb_report.config import example_config
 
-    if path.exists() and not force:
+    if (path.exists() or path.is_symlink()) and not force:
         raise UserError(f"{path}: already exists (use --force to overwrite)")
-    try:
-        write_text_atomic(path, example_config())
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    write_output(path, example_config())
     click.echo(f"{path}: written; edit the servers, then: codeb-report check-config {path}")
 
 

@@ -6,7 +6,6 @@ other commands, a bad input file is 2 here, not 3, so scripts can test ``diff`` 
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -47,12 +46,13 @@ def _run(
     config_path: Path | None,
 ) -> Exit:
     from codeb_report.analysis import analyse
+    from codeb_report.atomic import STDOUT, write_output
     from codeb_report.history.compare import diff_paths
     from codeb_report.history.store import resolve
     from codeb_report.outputdir import output_root_of
     from codeb_report.render.diff_report import render_diff
 
-    if fmt == "pdf" and output is None:
+    if fmt == "pdf" and (output is None or str(output) == "-"):
         raise UserError("--format pdf needs --output FILE")
     config = None
     if config_path is not None:
@@ -68,11 +68,7 @@ def _run(
     if diff.new_at < diff.old_at:
         _warn_order(old, new, diff.old_at, diff.new_at)
     data = render_diff(diff, fmt, zone)
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    else:
-        _write(output, data)
+    write_output(output or STDOUT, data)
     return Exit.CHANGED if diff.changed else Exit.OK
 
 
@@ -89,12 +85,3 @@ def _warn_order(old: str, new: str, old_at: datetime, new_at: datetime) -> None:
         ),
         err=True,
     )
-
-
-def _write(output: Path, data: bytes) -> None:
-    from codeb_report.atomic import write_bytes_atomic
-
-    try:
-        write_bytes_atomic(output, data)
-    except OSError as exc:
-        raise UserError(f"{output}: cannot write: {exc.strerror or exc}") from None

@@ -6,8 +6,11 @@ crashed run never blocks the next night. The file itself stays; it only names th
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
@@ -17,6 +20,7 @@ from codeb_report.errors import Exit, OutputError, UserError
 from codeb_report.outputdir import local_time
 
 LOCK_FILE = ".lock"
+HOLDER_WIDTH = 80  # "pid 12345 since 2025-12-20T03:00:00+09:00", padded with spaces
 
 
 class Locked(UserError):
@@ -37,12 +41,12 @@ def run_lock(path: Path, zone: tzinfo | None = None) -> Iterator[None]:
     """Hold ``path`` exclusively for the block, or raise ``Locked`` at once (no waiting).
 
     The holder's start is written in ``zone`` (the report's time zone), the one the
-    operator reads in the "another run holds" message and run.log."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot open the run lock: {exc.strerror or exc}") from None
+    operator reads in the "another run holds" message and run.log. The output folder may
+    be shared, so the lock file is never followed through a symlink and never truncated:
+    a link or hard link planted as ``.lock`` is refused, and the holder line is written
+    over the file's first bytes only.
+    """
+    fd = _open(path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -50,12 +54,41 @@ def run_lock(path: Path, zone: tzinfo | None = None) -> Iterator[None]:
             raise Locked(
                 f"another run holds {path}{_holder(fd)}; not starting a second one"
             ) from None
-        os.ftruncate(fd, 0)
         since = local_time(datetime.now(UTC), zone).isoformat(timespec="seconds")
-        os.pwrite(fd, f"pid {os.getpid()} since {since}\n".encode(), 0)
+        _write_holder(fd, path, f"pid {os.getpid()} since {since}")
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)
+            # The lock is released all the same; only the holder's name would stay behind.
+            with contextlib.suppress(OutputError):
+                _write_holder(fd, path, "")
     finally:
         os.close(fd)  # closing the last descriptor releases the flock
+
+
+def _open(path: Path) -> int:
+    flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        reason = "a symlink; not ours, move it away" if exc.errno == errno.ELOOP else None
+        raise OutputError(
+            f"{path}: cannot open the run lock: {reason or exc.strerror or exc}"
+        ) from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_uid != os.geteuid():
+        os.close(fd)
+        raise OutputError(
+            f"{path}: not a lock file of this user (a link or another's file); move it away"
+        )
+    return fd
+
+
+def _write_holder(fd: int, path: Path, text: str) -> None:
+    """Who holds the lock, padded to a fixed width so that no truncation is needed."""
+    line = text[: HOLDER_WIDTH - 1].ljust(HOLDER_WIDTH - 1) + "\n"
+    try:
+        os.pwrite(fd, line.encode(), 0)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write the run lock: {exc.strerror or exc}") from None

@@ -146,20 +146,44 @@ def setup_stderr(level: int | None = None, zone: tzinfo | None = None) -> loggin
     return handler
 
 
+class LogFile(logging.FileHandler):
+    """The run's log file. A write that fails (a full disk) is remembered in ``failure``
+    for the run to report in one line, instead of logging's traceback on stderr for every
+    event; stderr still gets each event."""
+
+    failure: OSError | None = None
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handleError(record)
+        elif self.failure is None:
+            self.failure = exc
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as exc:
+            self.failure = self.failure or exc
+
+
 @contextmanager
-def run_log(path: Path, zone: tzinfo | None = None) -> Iterator[logging.Handler]:
-    """Append the package's events at INFO and above to ``path`` while the block runs."""
+def run_log(path: Path, zone: tzinfo | None = None) -> Iterator[LogFile]:
+    """Append the package's events at INFO and above to ``path`` (created 0600, as every
+    file of the run) while the block runs; ``path``'s folder must exist."""
+    from codeb_report.atomic import create_private
+
     logger = get_logger()
     logger.setLevel(logging.DEBUG)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.FileHandler(path, encoding="utf-8")
+        create_private(path)
+        file_handler = LogFile(path, encoding="utf-8")
     except OSError as exc:
         raise OutputError(f"{path}: cannot write the log: {exc.strerror or exc}") from None
-    handler = _handler(file_handler, logging.INFO, zone)
-    logger.addHandler(handler)
+    _handler(file_handler, logging.INFO, zone)
+    logger.addHandler(file_handler)
     try:
-        yield handler
+        yield file_handler
     finally:
-        logger.removeHandler(handler)
-        handler.close()
+        logger.removeHandler(file_handler)
+        file_handler.close()

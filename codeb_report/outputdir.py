@@ -144,16 +144,19 @@ class OutputRoot:
     def stage(self, day: date) -> Path:
         """A new, empty, hidden folder beside the day's folder to write the run into."""
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
             return Path(tempfile.mkdtemp(prefix=f".{day.isoformat()}.new-", dir=self.root))
         except OSError as exc:
             raise OutputError(f"{self.root}: cannot create a folder: {exc.strerror}") from None
 
     def publish(self, staging: Path, day: date) -> Path:
-        """Make ``staging`` the day's folder in one step and point ``latest`` at the newest."""
+        """Make ``staging`` the day's folder in one step; it stays 0700, as staged.
+
+        ``latest`` is the caller's next step (``point_latest``), so that a ``latest`` in
+        the way is said without undoing a published day.
+        """
         target = self.day_dir(day)
         _fsync_tree(staging)
-        os.chmod(staging, 0o755)
         if target.is_symlink() or (target.exists() and not target.is_dir()):
             raise OutputError(f"{target}: exists and is not a folder; move it away")
         if not target.exists():
@@ -167,7 +170,6 @@ class OutputRoot:
             os.rename(target, old / "set")
             os.rename(staging, target)
             shutil.rmtree(old)
-        self.point_latest()
         _fsync_dir(self.root)
         return target
 
@@ -181,20 +183,21 @@ class OutputRoot:
         os.rename(staging, failed)
         return failed
 
-    def point_latest(self) -> None:
-        days = self.days()
-        if not days:
-            return
-        newest = days[-1][1].name
+    def point_latest(self, folder: Path) -> None:
+        """Point ``latest`` at ``folder``, the run just published: not at the newest name,
+        which a stray future-dated folder could be."""
         link = self.latest
-        if link.is_symlink() and os.readlink(link) == newest:
+        if link.is_symlink() and os.readlink(link) == folder.name:
             return
         if link.exists() and not link.is_symlink():
             raise OutputError(f"{link}: exists and is not a symlink; move it away")
         tmp = self.root / f".{LATEST}.{os.getpid()}"
-        tmp.unlink(missing_ok=True)
-        os.symlink(newest, tmp)
-        os.replace(tmp, link)
+        try:
+            tmp.unlink(missing_ok=True)
+            os.symlink(folder.name, tmp)
+            os.replace(tmp, link)
+        except OSError as exc:
+            raise OutputError(f"{link}: cannot point it at {folder.name}: {exc.strerror}") from None
 
     def clean_stale(self) -> list[Path]:
         """Remove staging folders left by runs that were killed before they finished."""
@@ -208,16 +211,18 @@ class OutputRoot:
         return removed
 
     def prune(self, keep_days: int, day: date) -> list[Path]:
-        """Remove dated folders older than ``keep_days`` days before ``day``; never the newest.
+        """Remove dated folders older than ``keep_days`` days before ``day``; never the newest
+        nor the one ``latest`` points at.
 
         A folder is renamed to a hidden name before it is deleted, so no dated folder is
         ever seen half deleted.
         """
         cutoff = day - timedelta(days=keep_days)
         days = self.days()
+        latest = os.readlink(self.latest) if self.latest.is_symlink() else None
         removed = []
         for folder_day, folder in days[:-1]:
-            if folder_day < cutoff:
+            if folder_day < cutoff and folder.name != latest:
                 doomed = self.root / f".{folder.name}.del-{os.getpid()}"
                 os.rename(folder, doomed)
                 shutil.rmtree(doomed, ignore_errors=True)
@@ -226,6 +231,4 @@ class OutputRoot:
             match = _FAILED.match(entry.name)
             if match and date.fromisoformat(match.group(1)) < cutoff:
                 shutil.rmtree(entry, ignore_errors=True)
-        if removed:
-            self.point_latest()
         return removed

@@ -24,9 +24,9 @@ from pydantic import (
     field_validator,
 )
 
-from codeb_report.atomic import write_text_atomic
+from codeb_report.atomic import write_output
 from codeb_report.controls import json_text
-from codeb_report.errors import OutputError, SnapshotError
+from codeb_report.errors import SnapshotError
 from codeb_report.provider.model import Provider
 from codeb_report.provider.model import canonical as canonical_provider
 from codeb_report.validation import field_path
@@ -354,10 +354,8 @@ def dumps(snapshot: Snapshot) -> str:
 
 
 def save(snapshot: Snapshot, path: Path) -> None:
-    try:
-        write_text_atomic(path, dumps(snapshot))
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    """Write the snapshot to ``path`` (``-``: stdout) by ``write_output``'s rule."""
+    write_output(path, dumps(snapshot))
 
 
 def parse(text: str, source: str) -> Snapshot:

@@ -188,6 +188,7 @@ def write_history(
     paths = []
     for i in range(days):
         path = output_root / day_of(i, start).isoformat() / "snapshot.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
         save(snapshot_for(i, days, servers, start), path)
         paths.append(path)
     return paths

@@ -110,7 +110,6 @@ def _unwritable(tmp_path: Path) -> Path:
     [
         (["collect", "-o", "{dir}/snapshot.json"], "{dir}/snapshot.json"),
         (["init", "{dir}/fleet.toml"], "{dir}/fleet.toml"),
-        (["render", str(EXAMPLE), "-f", "md", "--out", "{dir}"], "{dir}/report.md"),
     ],
 )
 def test_unwritable_output_is_one_line_with_exit_8(

@@ -25,6 +25,13 @@ def _stage(root: OutputRoot, day: date, token: str, size: int = 1000) -> Path:
     return staging
 
 
+def _publish(root: OutputRoot, staging: Path, day: date) -> Path:
+    """As a run does: the day's folder in place, then ``latest`` pointed at it."""
+    folder = root.publish(staging, day)
+    root.point_latest(folder)
+    return folder
+
+
 def _tokens(folder: Path) -> set[str]:
     return {p.read_text()[:1] for p in folder.iterdir()}
 
@@ -37,22 +44,22 @@ def test_the_day_follows_the_configured_zone() -> None:
 
 def test_first_publish_creates_the_day_and_latest(tmp_path: Path) -> None:
     root = OutputRoot(tmp_path / "output")
-    folder = root.publish(_stage(root, DAY, "a"), DAY)
+    folder = _publish(root, _stage(root, DAY, "a"), DAY)
     assert folder == tmp_path / "output" / "2025-12-20"
     assert _tokens(folder) == {"a"}
     assert os.readlink(root.latest) == "2025-12-20"
-    assert oct(folder.stat().st_mode & 0o777) == "0o755"
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"  # staged 0700, kept 0700
     assert sorted(p.name for p in root.root.iterdir()) == ["2025-12-20", "latest"]
 
 
 def test_a_second_publish_replaces_the_whole_set(tmp_path: Path) -> None:
     root = OutputRoot(tmp_path)
-    first = root.publish(_stage(root, DAY, "a"), DAY)
+    first = _publish(root, _stage(root, DAY, "a"), DAY)
     (first / "report.eml").write_text("only in the first set")
     second = root.stage(DAY)
     (second / "snapshot.json").write_text("b")
     inode_before = first.stat().st_ino
-    root.publish(second, DAY)
+    _publish(root, second, DAY)
     assert sorted(p.name for p in first.iterdir()) == ["snapshot.json"]
     assert (first / "snapshot.json").read_text() == "b"
     assert first.stat().st_ino != inode_before
@@ -60,17 +67,19 @@ def test_a_second_publish_replaces_the_whole_set(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2025-12-20", "latest"]
 
 
-def test_latest_points_at_the_newest_day_not_the_last_written(tmp_path: Path) -> None:
+def test_latest_points_at_the_run_just_published_not_the_newest_name(tmp_path: Path) -> None:
+    """A stray future-dated folder (a clock set wrong once) is not what ``send`` mails."""
     root = OutputRoot(tmp_path)
-    root.publish(_stage(root, DAY, "a"), DAY)
-    root.publish(_stage(root, date(2025, 12, 18), "b"), date(2025, 12, 18))
+    _publish(root, _stage(root, date(2026, 3, 1), "f"), date(2026, 3, 1))
+    _publish(root, _stage(root, DAY, "a"), DAY)
     assert os.readlink(root.latest) == "2025-12-20"
+    assert _tokens(root.latest) == {"a"}
 
 
 def test_prune_removes_old_days_and_never_the_newest(tmp_path: Path) -> None:
     root = OutputRoot(tmp_path)
     for day in (date(2025, 11, 1), date(2025, 12, 1), date(2025, 12, 10)):
-        root.publish(_stage(root, day, "x"), day)
+        _publish(root, _stage(root, day, "x"), day)
     (tmp_path / "notes").mkdir()  # not a dated folder: not ours to remove
     (tmp_path / ".2025-11-01.failed").mkdir()
     removed = root.prune(20, DAY)  # older than 2025-11-30
@@ -89,7 +98,7 @@ def test_prune_removes_old_days_and_never_the_newest(tmp_path: Path) -> None:
 
 def test_clean_stale_removes_only_staging_leftovers(tmp_path: Path) -> None:
     root = OutputRoot(tmp_path)
-    root.publish(_stage(root, DAY, "a"), DAY)
+    _publish(root, _stage(root, DAY, "a"), DAY)
     leftover = _stage(root, DAY, "z")
     failed = root.keep_failed(_stage(root, DAY, "f"), DAY)
     assert leftover.name.startswith(".2025-12-20.new-")
@@ -144,7 +153,7 @@ def test_readers_never_see_a_mixed_or_partial_set(tmp_path: Path) -> None:
     PDF by name every time, and every set it reads is complete and of one generation."""
     size = 32 * 4096
     root = OutputRoot(tmp_path)
-    root.publish(_stage(root, DAY, "z", size), DAY)  # three files of "z"
+    _publish(root, _stage(root, DAY, "z", size), DAY)  # three files of "z"
     day_dir = root.day_dir(DAY)
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), "15"])
     seen: set[str] = set()
@@ -176,8 +185,8 @@ def test_publish_without_rename_exchange_still_never_shows_a_partial_set(
 
     monkeypatch.setattr(outputdir, "_exchange", lambda a, b: False)
     root = OutputRoot(tmp_path)
-    root.publish(_stage(root, DAY, "a"), DAY)
-    root.publish(_stage(root, DAY, "b"), DAY)
+    _publish(root, _stage(root, DAY, "a"), DAY)
+    _publish(root, _stage(root, DAY, "b"), DAY)
     assert _tokens(root.day_dir(DAY)) == {"b"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2025-12-20", "latest"]
 

@@ -9,7 +9,8 @@ from email import policy
 from pathlib import Path
 
 from codeb_report.analysis.model import Analysis
-from codeb_report.atomic import write_bytes_atomic
+from codeb_report.atomic import write_output
+from codeb_report.errors import OutputError
 from codeb_report.logs import get_logger
 from codeb_report.mail.message import build_message
 from codeb_report.mail.settings import MailError, MailSettings
@@ -56,10 +57,10 @@ def mail_report(
     if dry_run:
         eml = folder / EML_FILE
         try:
-            write_bytes_atomic(eml, msg.as_bytes(policy=policy.SMTP))
-        except OSError as exc:
-            log.error("mail: %s: cannot write: %s", eml, exc.strerror or exc)
-            raise MailError(f"{eml}: cannot write: {exc.strerror or exc}") from None
+            write_output(eml, msg.as_bytes(policy=policy.SMTP))
+        except OutputError as exc:
+            log.error("mail: %s", exc.format_message())
+            raise MailError(exc.format_message()) from None
         log.info("mail: dry run, message written to %s (not sent)", eml)
         return eml
     from codeb_report.mail.smtp import send

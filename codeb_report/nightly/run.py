@@ -133,7 +133,7 @@ def run_nightly(
         day = today(options.timezone)
         stale = root.clean_stale()
         staging = root.stage(day)
-        with run_log(staging / RUN_LOG, zone):
+        with run_log(staging / RUN_LOG, zone) as log_file:
             log.info("run started for %s", root.day_dir(day))
             for path in stale:
                 log.info("removed %s, left by an interrupted run", path.name)
@@ -142,17 +142,23 @@ def run_nightly(
                     staging, collect, analyse, render, not options.collection_echoed
                 )
             except BaseException as exc:
-                kept = root.keep_failed(staging, day)
+                kept = _keep_failed(root, staging, day)
+                # The staging folder is gone now: the error names the folder that holds
+                # its files, the one the operator can open.
+                reason = (getattr(exc, "message", None) or repr(exc)).replace(
+                    str(staging), str(kept)
+                )
                 log.error(
                     "run failed, %s left as it was; partial output and log in %s: %s",
                     root.day_dir(day),
                     kept,
-                    getattr(exc, "message", None) or repr(exc),
+                    reason,
                 )
                 if isinstance(exc, OSError):
                     _metrics(options, clock.result(Exit.OUTPUT))
-                    raise OutputError(f"{staging}: {exc.strerror or exc}") from None
+                    raise OutputError(f"{kept}: {exc.strerror or exc}") from None
                 if isinstance(exc, UserError):
+                    exc.message = reason
                     _metrics(options, clock.result(Exit(exc.exit_code)))
                 raise
             try:
@@ -162,16 +168,46 @@ def run_nightly(
                 _metrics(options, clock.result(Exit.OUTPUT, snapshot, analysis))
                 raise OutputError(f"{root.day_dir(day)}: {exc.strerror or exc}") from None
             log.info("published %s", folder)
-            if options.keep_days is not None:
-                for removed in root.prune(options.keep_days, day):
-                    log.info("removed %s (older than %d days)", removed.name, options.keep_days)
-            code = outcome(snapshot)
+            code = _after_publish(root, folder, day, options.keep_days, outcome(snapshot))
             if options.mail is not None:
                 code = _mail(options, folder, snapshot, analysis, day, code, sleep)
             if not _metrics(options, clock.result(code, snapshot, analysis)) and code == Exit.OK:
                 code = Exit.PARTIAL  # the report stands; the monitoring missed tonight's
             log.info("run finished, exit code %d", code)
-            return code
+    if log_file.failure is not None:
+        # The report is out, but its log is not whole (a full disk): said once, exit 8.
+        reason = log_file.failure.strerror or log_file.failure
+        raise OutputError(f"{folder / RUN_LOG}: cannot write the log: {reason}")
+    return code
+
+
+def _keep_failed(root: OutputRoot, staging: Path, day: date) -> Path:
+    try:
+        return root.keep_failed(staging, day)
+    except OSError:
+        return staging  # could not be renamed: the files are still where they were
+
+
+def _after_publish(
+    root: OutputRoot, folder: Path, day: date, keep_days: int | None, code: Exit
+) -> Exit:
+    """Point ``latest`` and prune: the day is published already, so a failure here is
+    logged, the rest (retention, mail) still happens, and the run exits 8 (OUTPUT) unless
+    no server was collected (5 says more)."""
+    failed = False
+    try:
+        root.point_latest(folder)
+    except OutputError as exc:
+        log.error("%s is published, but: %s", folder, exc.format_message())
+        failed = True
+    if keep_days is not None:
+        try:
+            for removed in root.prune(keep_days, day):
+                log.info("removed %s (older than %d days)", removed.name, keep_days)
+        except OSError as exc:
+            log.error("retention: %s: %s", exc.filename or root.root, exc.strerror or exc)
+            failed = True
+    return Exit.OUTPUT if failed and code != Exit.FAILED else code
 
 
 class _Clock:

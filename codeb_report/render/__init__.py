@@ -43,9 +43,10 @@ def render_report(
     ``history`` the nightly run's sections on changes and trends.
 
     Every file is rendered in memory first and written atomically, so a failure leaves
-    earlier reports in place and never a half-written file.
+    earlier reports in place and never a half-written file. ``out_dir`` is created (0700)
+    when missing; its parent must exist.
     """
-    from codeb_report.atomic import write_bytes_atomic
+    from codeb_report.atomic import make_folder, write_output
     from codeb_report.errors import OutputError
     from codeb_report.render.base import Report
 
@@ -53,6 +54,7 @@ def render_report(
     unknown = [f for f in formats if f not in known]
     if unknown:
         raise OutputError(f"unknown report format: {', '.join(unknown)}")
+    make_folder(out_dir)
     report = Report(snapshot, analysis, options, history)
     written = []
     for name in dict.fromkeys(formats):
@@ -62,9 +64,6 @@ def render_report(
             data = fmt.render(report)
         except Exception as exc:
             raise OutputError(f"{path}: cannot render {name}: {exc}") from exc
-        try:
-            write_bytes_atomic(path, data)
-        except OSError as exc:
-            raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        write_output(path, data)
         written.append(path)
     return written
