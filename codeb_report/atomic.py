@@ -32,18 +32,15 @@ FILE_MODE = 0o600
 FOLDER_MODE = 0o700
 
 
-def write_output(path: Path | str, data: bytes | str, mode: int = FILE_MODE) -> None:
-    """Write ``data`` to ``path`` by the module's rule; ``OutputError`` on any failure.
-
-    ``mode`` is for a file created here: 0600 unless a reader other than the user must
-    read it (node_exporter's textfile)."""
+def write_output(path: Path | str, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` by the module's rule; ``OutputError`` on any failure."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if str(path) == STDOUT:
         _write_stdout(raw)
         return
     path = Path(path)
     try:
-        _write_path(path, raw, mode)
+        _write_path(path, raw)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {_reason(exc, path)}") from None
 
@@ -74,22 +71,25 @@ def _write_stdout(data: bytes) -> None:
         raise OutputError(f"standard output: cannot write: {exc.strerror or exc}") from None
 
 
-def _write_path(path: Path, data: bytes, mode: int) -> None:
+def _write_path(path: Path, data: bytes) -> None:
     try:
         st = os.stat(path)  # follows a symlink to what ``>`` would write
     except FileNotFoundError:
         target = Path(os.path.realpath(path))  # a dangling link's target, or path itself
-        _replace(target, data, mode)
+        replace_file(target, data, FILE_MODE)
         return
     if stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     if stat.S_ISREG(st.st_mode):
-        _replace(Path(os.path.realpath(path)), data, stat.S_IMODE(st.st_mode))
+        replace_file(Path(os.path.realpath(path)), data, stat.S_IMODE(st.st_mode))
     else:
         _write_through(path, data)
 
 
-def _replace(target: Path, data: bytes, mode: int) -> None:
+def replace_file(target: Path, data: bytes, mode: int) -> None:
+    """Put a new file with ``data`` and ``mode`` in place of the name ``target`` by one
+    rename: whatever the name was (a symlink included) is replaced, never followed.
+    ``OSError`` on failure; ``write_output`` is the rule for paths a user names."""
     if not target.parent.is_dir():
         raise FileNotFoundError(2, f"no folder {target.parent}", str(target))
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

@@ -15,8 +15,7 @@ import re
 import stat
 from pathlib import Path
 
-from codeb_report.atomic import write_output
-from codeb_report.errors import OutputError
+from codeb_report.atomic import replace_file
 
 MODE = 0o644
 # The one value carried from the previous file: when the last successful run was.
@@ -44,9 +43,9 @@ def write_textfile(path: Path, text: str) -> None:
         # A rename would put a regular file in place of a device or FIFO (/dev/null).
         raise TextfileError(f"{path}: not a regular file")
     try:
-        write_output(path, text, MODE)  # 0644, see the module's docstring
-    except OutputError as exc:
-        raise TextfileError(exc.format_message()) from None
+        replace_file(path, text.encode("utf-8"), MODE)  # see the module's docstring
+    except OSError as exc:
+        raise TextfileError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def previous_last_success(path: Path) -> float | None:
