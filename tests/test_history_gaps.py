@@ -27,7 +27,9 @@ def utc(snapshot: Snapshot, shift: timedelta = timedelta()) -> Snapshot:
 
 def lay_out(root: Path, days: int, edit=lambda i, s: s) -> None:
     for i in range(days):
-        save(edit(i, utc(gen.snapshot_for(i))), root / gen.day_of(i).isoformat() / "snapshot.json")
+        folder = root / gen.day_of(i).isoformat()
+        folder.mkdir(parents=True, exist_ok=True)  # save makes no folders
+        save(edit(i, utc(gen.snapshot_for(i))), folder / "snapshot.json")
 
 
 def history_of(root: Path, tonight: Snapshot, index: int):
