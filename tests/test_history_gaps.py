@@ -95,3 +95,23 @@ def test_the_disk_forecast_ages_like_any_finding(tmp_path: Path, tonight: int) -
     # Dated back to its first night within the trend window (30 snapshots).
     assert forecast.state == FindingState.OPEN
     assert forecast.days_open == tonight - max(first, tonight - 29)
+
+
+def test_a_server_added_tonight_costs_no_analysis_of_the_nights_before(tmp_path: Path) -> None:
+    """Its findings are new: the nights before it never held it, so none is analysed."""
+    from codeb_report.history.compare import diff_with_findings
+
+    nights = [utc(gen.snapshot_for(i)) for i in range(3, 9)]  # n5 joins on day 10
+    tonight = utc(gen.snapshot_for(10))
+    analysed: list[int] = []
+
+    def counting(snapshot: Snapshot):
+        analysed.append(len(snapshot.servers))
+        return analyse(snapshot)
+
+    some = analyse(utc(gen.snapshot_for(31))).findings[0]  # n2's failed service
+    only_n5 = [some.model_copy(update={"server": "n5"})]
+    earlier = [lambda s=s: s for s in reversed(nights[:-1])]
+    diff = diff_with_findings(nights[-1], tonight, counting, earlier=earlier, new_findings=only_n5)
+    assert only_n5 and all(c.state == FindingState.NEW for c in diff.findings)
+    assert analysed == [4]  # the previous night, for what it had; no earlier one

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from codeb_report.analysis.model import Analysis, Finding
+from codeb_report.analysis.rules.base import FLEET
 from codeb_report.history.diff import SnapshotDiff, diff_snapshots
 from codeb_report.history.evidence import observed
 from codeb_report.history.settings import DiffSettings
@@ -40,6 +41,8 @@ def first_seen_back(
         if not tracing:
             break
         snapshot = fetch()
+        if not _concerns(snapshot, tracing):
+            continue  # none of their servers in it (e.g. one added since): nothing to judge
         present = {(f.rule, f.server) for f in analyse(snapshot).findings}
         for key in list(tracing):
             if key in present:
@@ -47,6 +50,10 @@ def first_seen_back(
             elif observed(*key, snapshot):
                 tracing.discard(key)
     return first
+
+
+def _concerns(snapshot: Snapshot, keys: set[Key]) -> bool:
+    return any(server == FLEET or snapshot.server(server) is not None for _, server in keys)
 
 
 def diff_with_findings(
