@@ -10,7 +10,8 @@ server's bill on another.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from codeb_report.provider.model import Instance
@@ -34,9 +35,16 @@ class ServerKeys:
         return {n.lower() for n in (self.name, self.host, self.hostname) if n}
 
 
+IPV4 = re.compile(
+    r"^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"
+)
+
+
 def _address(value: str | None) -> str | None:
     if not value:
         return None
+    if IPV4.match(value):  # already canonical: skip ipaddress for the common case
+        return value
     try:
         return ipaddress.ip_address(value.strip("[]").split("%")[0]).compressed
     except ValueError:
@@ -48,27 +56,33 @@ def _instance_addresses(instance: Instance) -> set[str]:
     return {a for a in found if a and a not in ("0.0.0.0", "::")}
 
 
-Criterion = tuple[str, Callable[[ServerKeys, Instance], bool]]
-
-CRITERIA: Sequence[Criterion] = (
-    ("address", lambda s, i: bool(s.addresses & _instance_addresses(i))),
-    ("label", lambda s, i: bool(i.label) and i.label.lower() in s.names),
-    ("hostname", lambda s, i: bool(i.hostname) and i.hostname.lower() in s.names),
-)
+def _candidates(
+    server: ServerKeys, instances: Sequence[Instance], addresses: dict[str, set[str]]
+) -> Iterator[tuple[str, list[Instance]]]:
+    """The instances each criterion points at, in the criteria's order."""
+    mine, names = server.addresses, server.names
+    yield "address", [i for i in instances if mine & addresses[i.id]]
+    yield "label", [i for i in instances if i.label and i.label.lower() in names]
+    yield "hostname", [i for i in instances if i.hostname and i.hostname.lower() in names]
 
 
 def match_servers(instances: Sequence[Instance], servers: Iterable[ServerKeys]) -> list[Instance]:
     """The instances with ``server``/``matched_by`` set; unmatched ones are kept as None."""
+    addresses = {i.id: _instance_addresses(i) for i in instances}  # parsed once, not per server
+    criteria = {
+        s.name: list(_candidates(s, instances, addresses)) for s in servers
+    }  # server -> [(criterion, instances)]
     assigned: dict[str, tuple[str, str]] = {}  # instance id -> (server, criterion)
-    pending = list(servers)
-    for criterion, test in CRITERIA:
-        still: list[ServerKeys] = []
-        for server in pending:
-            found = [i for i in instances if i.id not in assigned and test(server, i)]
-            if len(found) == 1:
-                assigned[found[0].id] = (server.name, criterion)
+    pending = list(criteria)
+    for step in range(3):  # address first for every server, then label, then hostname
+        still = []
+        for name in pending:
+            criterion, found = criteria[name][step]
+            free = [i for i in found if i.id not in assigned]
+            if len(free) == 1:
+                assigned[free[0].id] = (name, criterion)
             else:
-                still.append(server)
+                still.append(name)
         pending = still
     return [
         i.model_copy(
