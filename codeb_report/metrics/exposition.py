@@ -40,9 +40,8 @@ def help_text(value: str) -> str:
 
 
 def number(value: float) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if float(value).is_integer() and abs(value) < 2**53:
+    """Whole numbers without ".0" (1, 0, byte counts), others as Python's shortest repr."""
+    if value.is_integer() and abs(value) < 2**53:
         return str(int(value))
     return repr(float(value))
 
