@@ -34,11 +34,17 @@ from codeb_report.validation import field_path
 SCHEMA_VERSION = 2
 
 # Impossible values are refused on load, so that a hand-edited or corrupted snapshot is
-# named instead of turning into a report with negative disks or a 0-CPU server.
-Count = Annotated[int, Field(ge=0)]
-Bytes = Annotated[int, Field(ge=0)]
+# named instead of turning into a report with negative disks or a 0-CPU server. Numbers
+# are finite and bounded: an "inf" load or a 400-digit MemTotal from a server would
+# otherwise break the report's arithmetic and charts on every night it stays in the trends.
+MAX_INT = 2**63 - 1  # what every JSON reader with 64-bit integers holds
+MAX_CPUS = 65536
+MAX_LOAD = 4194304.0  # a load average counts tasks: Linux's largest pid_max
+Count = Annotated[int, Field(ge=0, le=MAX_INT)]
+Bytes = Annotated[int, Field(ge=0, le=MAX_INT)]
 PortNumber = Annotated[int, Field(ge=0, le=65535)]
-LoadAverage = Annotated[float, Field(ge=0)]
+Finite = Annotated[float, Field(ge=0, le=MAX_INT, allow_inf_nan=False)]
+LoadAverage = Annotated[float, Field(ge=0, le=MAX_LOAD, allow_inf_nan=False)]
 
 
 class Model(BaseModel):
@@ -79,7 +85,7 @@ class SystemInfo(Model):
     os: str | None = None
     kernel: str | None = None
     uptime_seconds: Count | None = None
-    cpu_count: Annotated[int, Field(ge=1)] | None = None
+    cpu_count: Annotated[int, Field(ge=1, le=MAX_CPUS)] | None = None
     load: tuple[LoadAverage, LoadAverage, LoadAverage] | None = None
 
 
@@ -156,7 +162,7 @@ class Centrifugo(Model):
     active: str | None = None
     active_since: AwareDatetime | None = None
     memory_bytes: Bytes | None = None
-    cpu_seconds: Annotated[float, Field(ge=0)] | None = None
+    cpu_seconds: Finite | None = None
     health: str | None = None
     allowed_origins: list[str] | None = None
     endpoints: list[str] = Field(default_factory=list)
@@ -199,7 +205,7 @@ class BackupDir(Model):
     total_size: Bytes = 0
     newest_file: str | None = None
     newest_mtime: AwareDatetime | None = None
-    max_age_hours: Annotated[float, Field(ge=0)] | None = None
+    max_age_hours: Finite | None = None
     error: str | None = None  # e.g. "permission denied": files and size then unknown
 
 

@@ -11,6 +11,8 @@ import secrets
 import shlex
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from codeb_report.collect.runner import CommandTimeout, OutputTooLarge, Runner
 from codeb_report.probes.base import Probe, ProbeRun
 from codeb_report.snapshot import ProbeOutcome, ProbeStatus, Server
@@ -147,6 +149,13 @@ def _apply(
     return apply_run(probe, part, server)
 
 
+def invalid_value(exc: ValidationError) -> str:
+    """``SystemInfo.load.0: Input should be a finite number``: one line, the first error."""
+    err = exc.errors()[0]
+    where = ".".join(str(part) for part in (exc.title, *err["loc"]))
+    return f"{where}: {err['msg']}"
+
+
 def apply_run(probe: Probe, run: ProbeRun, server: Server) -> ProbeOutcome:
     """Judge one probe's run: skipped, failed, or parsed into ``server``."""
 
@@ -159,6 +168,8 @@ def apply_run(probe: Probe, run: ProbeRun, server: Server) -> ProbeOutcome:
         return outcome(ProbeStatus.FAILED, reason)
     try:
         probe.store(server, probe.parse(run.stdout))
+    except ValidationError as exc:  # a value the snapshot refuses, e.g. an infinite load
+        return outcome(ProbeStatus.FAILED, f"unreadable output: {invalid_value(exc)}")
     except Exception as exc:  # a parse bug must not cost the other probes
         return outcome(ProbeStatus.FAILED, f"unreadable output: {type(exc).__name__}: {exc}")
     return outcome(ProbeStatus.OK)

@@ -53,6 +53,7 @@ class HistoryReport:
     forecasts: list[Finding]  # 디스크 용량 소진 예상, already merged into the findings
     settings: TrendSettings = field(default_factory=TrendSettings)
     zone: tzinfo | None = None  # the report's time zone: every time shown is in it
+    skipped: list[date] = field(default_factory=list)  # stored days that did not load
 
     @cached_property
     def diff_view(self) -> DiffView:
@@ -132,7 +133,7 @@ def build_history(
     stored: list[Stored] = recent_snapshots(
         output_root, trend_settings.snapshots - 1, until=day - timedelta(days=1)
     )
-    loaded = _loadable(stored)
+    loaded, skipped = _loadable(stored)
     past = [one for _, one in loaded]
     trends = (source or SnapshotTrends()).trends([*past, snapshot], trend_settings)
     forecasts = forecast_findings(trends, trend_settings)
@@ -164,6 +165,7 @@ def build_history(
         forecasts=forecasts,
         settings=trend_settings,
         zone=zone,
+        skipped=skipped,
     )
 
 
@@ -173,18 +175,21 @@ def past_snapshots(
     """The snapshots the trends read before ``day`` (oldest first), loadable ones only."""
     settings = settings or TrendSettings()
     stored = recent_snapshots(output_root, settings.snapshots - 1, until=day - timedelta(days=1))
-    return [one for _, one in _loadable(stored)]
+    return [one for _, one in _loadable(stored)[0]]
 
 
-def _loadable(stored: list[Stored]) -> list[tuple[date, Snapshot]]:
-    """The stored snapshots that load; a broken one is logged and left out, not fatal."""
-    snapshots = []
+def _loadable(stored: list[Stored]) -> tuple[list[tuple[date, Snapshot]], list[date]]:
+    """The stored snapshots that load, and the days whose snapshot did not: a broken one
+    (unreadable, or refused by the model, e.g. an infinite load) is logged and left out,
+    and the report says so; it never costs the history sections."""
+    snapshots, skipped = [], []
     for one in stored:
         try:
             snapshots.append((one.day, one.load()))
         except SnapshotError as exc:
             log.warning("history: %s left out: %s", one.day, exc.format_message())
-    return snapshots
+            skipped.append(one.day)
+    return snapshots, skipped
 
 
 def with_findings(analysis: Analysis, extra: list[Finding]) -> Analysis:

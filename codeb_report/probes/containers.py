@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 from codeb_report.probes.base import Probe, ProbeRun
+from codeb_report.probes.numbers import json_loads
 from codeb_report.snapshot import Container, PortMapping, Server
 
 STARTED_MARKER = "-- started"
@@ -135,7 +135,7 @@ class DockerProbe(Probe):
         containers = []
         for line in listing.splitlines():
             if line.strip():
-                containers.append(self._container(json.loads(line), started))
+                containers.append(self._container(json_loads(line), started))
         return containers
 
     @staticmethod
@@ -162,7 +162,7 @@ class DockerProbe(Probe):
 
 def podman_time(value: Any) -> datetime | None:
     """Podman 2+ gives Unix seconds (a never-started container: negative); older, text."""
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, UTC) if value > 0 else None
     if isinstance(value, str) and value:
         return docker_time(value)
@@ -216,7 +216,7 @@ class PodmanProbe(Probe):
         return "podman ps -a --format json"
 
     def parse(self, output: str) -> list[Container]:
-        rows = json.loads(output) if output.strip() else []
+        rows = json_loads(output) if output.strip() else []
         return [self._container(row) for row in rows or []]
 
     @staticmethod

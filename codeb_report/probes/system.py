@@ -6,6 +6,7 @@ import shlex
 from typing import NamedTuple
 
 from codeb_report.probes.base import Probe
+from codeb_report.probes.numbers import finite
 from codeb_report.snapshot import Memory, Server, Swap, SystemInfo
 
 SECTIONS = ("hostname", "os-release", "kernel", "uptime", "cpus", "loadavg")
@@ -52,7 +53,7 @@ def _first(lines: list[str] | None) -> str | None:
 def _load(line: str | None) -> tuple[float, float, float] | None:
     if not line:
         return None
-    one, five, fifteen = (float(x) for x in line.split()[:3])
+    one, five, fifteen = (finite(x) for x in line.split()[:3])
     return (one, five, fifteen)
 
 
@@ -102,7 +103,7 @@ class SystemProbe(Probe):
             hostname=hostname,
             os=os_pretty_name(sections.get("os-release", [])),
             kernel=_first(sections.get("kernel")),
-            uptime_seconds=int(float(uptime.split()[0])) if uptime else None,
+            uptime_seconds=int(finite(uptime.split()[0])) if uptime else None,
             cpu_count=int(cpus) if cpus else None,
             load=_load(load),
         )

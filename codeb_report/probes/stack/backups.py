@@ -6,6 +6,7 @@ import shlex
 from datetime import UTC, datetime
 
 from codeb_report.probes.base import Probe
+from codeb_report.probes.numbers import finite
 from codeb_report.probes.stack.settings import BackupFolder
 from codeb_report.probes.stack.shell import SECTION, split_sections
 from codeb_report.snapshot import BackupDir, Server
@@ -72,9 +73,9 @@ class BackupsProbe(Probe):
         return BackupDir(
             exists=True,
             files=files,
-            total_size=int(float(facts.get("bytes", "0"))),
+            total_size=int(finite(facts.get("bytes", "0"))),
             newest_file=newest,
-            newest_mtime=datetime.fromtimestamp(float(mtime), tz=UTC),
+            newest_mtime=datetime.fromtimestamp(finite(mtime), tz=UTC),
             **base,
         )
 

@@ -13,6 +13,7 @@ import shlex
 from typing import Any
 
 from codeb_report.probes.base import Probe, ProbeRun
+from codeb_report.probes.numbers import json_loads
 from codeb_report.probes.stack.settings import CaddySettings
 from codeb_report.probes.stack.shell import split_sections
 from codeb_report.snapshot import ProxyRoute, ReverseProxy, Server
@@ -134,7 +135,7 @@ def _config(body: str, facts: dict[str, str]) -> Any:
     if size.isdigit() and int(size) > MAX_CONFIG_BYTES:
         raise ValueError(f"configuration too large ({size} bytes, at most {MAX_CONFIG_BYTES})")
     try:
-        return json.loads(body)
+        return json_loads(body)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:

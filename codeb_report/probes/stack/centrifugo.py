@@ -14,6 +14,7 @@ import tomllib
 from typing import Any
 
 from codeb_report.probes.base import Probe
+from codeb_report.probes.numbers import json_loads, toml_loads
 from codeb_report.probes.stack import systemd
 from codeb_report.probes.stack.settings import CentrifugoSettings
 from codeb_report.probes.stack.shell import split_sections
@@ -284,7 +285,7 @@ class CentrifugoConfig(Probe):
 def _load(text: str, toml: bool) -> dict[str, Any]:
     # Error messages name the position only: the file's text holds secrets.
     try:
-        data = tomllib.loads(text) if toml else json.loads(text)
+        data = toml_loads(text) if toml else json_loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON (line {exc.lineno}, column {exc.colno})") from None
     except tomllib.TOMLDecodeError:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
+from codeb_report.probes.numbers import finite
+
 # systemctl prints timestamps in the local zone; TZ=UTC makes that zone known.
 SHOW = "TZ=UTC systemctl show --no-pager"
 UNSET = ("", "[not set]", "n/a", "infinity", "[no data]")
@@ -51,7 +53,7 @@ def timestamp(text: str | None) -> datetime | None:
     if text is None or text in UNSET:
         return None
     if text.startswith("@") and text[1:].replace(".", "", 1).isdigit():
-        return datetime.fromtimestamp(float(text[1:]), tz=UTC)
+        return datetime.fromtimestamp(finite(text[1:]), tz=UTC)
     match = TIMESTAMP.match(text.strip())
     if not match:
         return None
