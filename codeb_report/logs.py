@@ -7,8 +7,9 @@ name are escaped (``codeb_report.controls``), so ``grep`` and log shippers see o
 per line and no server can forge a line or send its terminal an escape sequence.
 
 Every secret codeb-report reads (SMTP and database passwords) is registered here with
-``register_secret`` the moment it is read; a filter on every handler replaces it, and its
-base64 form as SMTP AUTH would send it, with ``***`` before anything is written.
+``register_secret`` the moment it is read; a filter on every handler replaces it, and
+every base64 form in which SMTP AUTH sends it (a server may echo the AUTH line in its
+error reply), with ``***`` before anything is written.
 """
 
 from __future__ import annotations
@@ -48,12 +49,38 @@ class ServerLog(logging.LoggerAdapter):
         return msg, kwargs
 
 
-def register_secret(value: str | None) -> None:
-    """Never let ``value`` reach a log line. Call it wherever a secret is read."""
+# A base64 run this long (six bytes of the secret) is not found by chance in a log line.
+MIN_ENCODED = 8
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def secret_forms(value: str, login: str | None = None) -> set[str]:
+    """``value`` and the forms in which it travels: base64 of it alone (SMTP AUTH LOGIN),
+    of ``\0login\0value`` (AUTH PLAIN), and, wherever else it sits inside base64 text, the
+    characters that encode only its bytes, for each of the three alignments."""
+    data = value.encode()
+    forms = {value, _b64(data)}
+    if login is not None:
+        forms.add(_b64(b"\0" + login.encode() + b"\0" + data))
+    for offset, mixed in ((0, 0), (1, 2), (2, 3)):
+        # After `offset` bytes of something else, the first `mixed` characters also
+        # carry those bytes, and a last partial character carries what follows.
+        encoded = _b64(b"\0" * offset + data).rstrip("=")
+        core = encoded[mixed : (offset + len(data)) * 8 // 6]
+        if len(core) >= MIN_ENCODED:
+            forms.add(core)
+    return forms
+
+
+def register_secret(value: str | None, login: str | None = None) -> None:
+    """Never let ``value`` reach a log line, in any of its ``secret_forms``. Call it
+    wherever a secret is read; ``login``: the user name it is sent with (SMTP AUTH)."""
     if not value:
         return
-    _secrets.add(value)
-    _secrets.add(base64.b64encode(value.encode()).decode())
+    _secrets.update(secret_forms(value, login))
 
 
 def forget_secrets() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import subprocess
@@ -174,6 +175,29 @@ def test_send_failure_is_one_line_exit_6_and_never_shows_the_password(
     assert (output / "latest" / "report.pdf").is_file()
     for text in (result.stdout, result.stderr, log):
         assert wrong not in text and PASSWORD not in text
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+def test_a_server_echoing_the_auth_line_never_shows_the_password_in_any_form(
+    smtp_ca: CertAuthority, tmp_path: Path, output: Path, mechanism: str
+) -> None:
+    wrong = "Wrong-Pw-" + os.urandom(6).hex()
+    forms = {
+        "plain": wrong,
+        "AUTH PLAIN": base64.b64encode(f"\0{USER}\0{wrong}".encode()).decode(),
+        "AUTH LOGIN": base64.b64encode(wrong.encode()).decode(),
+    }
+    faults = Faults(echo_auth=True, only_mechanism=mechanism)
+    with smtp_server(smtp_ca, "starttls", PASSWORD, faults) as server:
+        result = _send(_config(tmp_path, server.port, smtp_ca), output, "-v", password=wrong)
+    assert result.returncode == Exit.MAIL
+    assert server.handler.logins == [(USER, False)]
+    log = (output / "latest" / "run.log").read_text()
+    for text in (result.stdout, result.stderr, log):
+        assert "535 5.7.8 Authentication failed: " in text or text == result.stdout
+        for name, form in forms.items():
+            assert form not in text, name
+    assert "535 5.7.8 Authentication failed: " in result.stderr and "***" in result.stderr
 
 
 def test_send_without_the_password_names_the_variable(

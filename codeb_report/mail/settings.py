@@ -124,5 +124,5 @@ class MailSettings(BaseModel):
                 raise MailError(f"mail.password_file: {path} is empty")
         else:
             return None
-        register_secret(value)
+        register_secret(value, login=self.username)
         return value

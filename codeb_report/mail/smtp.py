@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from email.message import EmailMessage
 
-from codeb_report.logs import get_logger
+from codeb_report.logs import get_logger, redact
 from codeb_report.mail.settings import MailError, MailSettings
 
 log = get_logger("mail")
@@ -61,7 +61,9 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
         reply = exc.smtp_error
         text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
-        return f"server replied {exc.smtp_code} {' '.join(text.split())}"
+        # A server may quote the client's AUTH line: the reason is redacted here, before
+        # it becomes a MailError that any caller may print.
+        return redact(f"server replied {exc.smtp_code} {' '.join(text.split())}")
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"certificate not trusted: {exc.verify_message}"
     detail = str(exc) or "no detail"

@@ -8,6 +8,7 @@ generated when the tests start; codeb-report is pointed at the CA with ``mail.ca
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import ipaddress
 import socket
@@ -127,6 +128,11 @@ class Faults:
     refuse_data: str | None = None  # e.g. "554 5.6.0 Message rejected": every time
     defer_data: int = 0  # reply "451" to this many DATA commands, then accept
     bounce: set[str] = field(default_factory=set)  # recipients answered with 550
+    # Quote the client's AUTH data in the 535 reply (as some servers do): AUTH PLAIN's
+    # base64 of "\0user\0password", AUTH LOGIN's base64 of the password.
+    echo_auth: bool = False
+    # Offer only this AUTH mechanism ("PLAIN" or "LOGIN"); None: both.
+    only_mechanism: str | None = None
 
 
 class Handler:
@@ -180,9 +186,18 @@ def _authenticator(handler: Handler, password: str) -> Callable[..., AuthResult]
         login = data.login.decode()
         ok = login == USER and data.password.decode() == password
         handler.logins.append((login, ok))
+        if not ok and handler.faults.echo_auth:
+            return AuthResult(success=False, handled=False, message=_echo(mechanism, data))
         return AuthResult(success=ok, handled=False)
 
     return check
+
+
+def _echo(mechanism: str, data: LoginPassword) -> str:
+    if mechanism == "PLAIN":
+        sent = base64.b64encode(b"\0" + data.login + b"\0" + data.password).decode()
+        return f"535 5.7.8 Authentication failed: AUTH PLAIN {sent}"
+    return f"535 5.7.8 Authentication failed: {base64.b64encode(data.password).decode()}"
 
 
 @contextmanager
@@ -200,6 +215,9 @@ def smtp_server(
     kwargs: dict[str, Any] = {
         "authenticator": _authenticator(handler, password),
     }
+    if handler.faults.only_mechanism:
+        others = {"PLAIN", "LOGIN"} - {handler.faults.only_mechanism}
+        kwargs["auth_exclude_mechanism"] = sorted(others)
     if mode == "starttls":
         kwargs |= {"tls_context": context, "require_starttls": True}
     elif mode == "tls":
