@@ -500,3 +500,26 @@ def test_a_run_that_cannot_render_writes_exit_8_and_keeps_the_last_success(
     assert values["codeb_report_run_last_success_timestamp_seconds"] == 1_700_000_000.0
     assert values["codeb_report_run_timestamp_seconds"] > 1_700_000_000.0
     assert not any("server=" in k for k in values)  # no report, no figures of its own
+
+
+def test_the_folders_group_rule_is_kept(tmp_path: Path) -> None:
+    """A setgid folder (group prometheus, say) gives the new file its group, as for any
+    file made there: the temporary file is created in the folder itself."""
+    import grp
+
+    folder = tmp_path / "textfile"
+    folder.mkdir()
+    group = next(
+        (g for g in grp.getgrall() if g.gr_gid != os.getegid() and g.gr_gid in os.getgroups()),
+        None,
+    )
+    if group is None and os.geteuid() == 0:
+        group = grp.getgrnam("nogroup")
+    if group is None:
+        pytest.skip("no second group to give the folder")
+    os.chown(folder, -1, group.gr_gid)
+    folder.chmod(0o2775)
+    target = folder / "codeb_report.prom"
+    write_textfile(target, "codeb_report_x 1\n")
+    assert target.stat().st_gid == group.gr_gid
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
