@@ -31,6 +31,7 @@ from codeb_report.config import Config, parse_config
 from codeb_report.history.section import build_history
 from codeb_report.history.settings import TrendSettings
 from codeb_report.history.trends import forecast_findings, forecasts_at
+from codeb_report.prometheus import history as prometheus_history
 from codeb_report.prometheus.history import PrometheusTrends, step_for
 from codeb_report.prometheus.sources import collect_with_prometheus, history_targets, trend_source
 from codeb_report.snapshot import Snapshot
@@ -184,3 +185,28 @@ def test_run_writes_the_report_from_prometheus_alone(
     assert (out / "latest" / "report.pdf").stat().st_size > 10_000
     snapshot = (out / "latest" / "snapshot.json").read_text(encoding="utf-8")
     assert '"source": "prometheus"' in snapshot and '"discovered": 2' in snapshot
+
+
+def test_range_queries_in_chunks_give_the_same_series(
+    prometheus: LocalPrometheus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conf = config(prometheus.url)
+    snapshot = tonight(conf)
+
+    def series() -> list[tuple]:
+        trends = trend_source(conf).trends([snapshot], TrendSettings())
+        return [
+            (
+                s.name,
+                s.memory_pct,
+                s.load1,
+                s.load5,
+                {m: [p and p.used for p in v] for m, v in s.disks.items()},
+            )
+            for s in trends.servers
+        ]
+
+    whole = series()
+    monkeypatch.setattr(prometheus_history, "CHUNK", 1)  # one server per range query
+    assert series() == whole
+    assert len(whole) == 2 and all(v is not None for v in whole[0][1])

@@ -37,8 +37,11 @@ class Sample:
 
 @dataclass
 class RangeSeries:
+    """One series of a range query: ``values[i]`` is its value at ``start + i * step``
+    (None where it had none), compact for a thousand servers over months."""
+
     labels: Labels
-    points: list[tuple[float, float]] = field(default_factory=list)  # (unix time, value)
+    values: list[float | None] = field(default_factory=list)
 
 
 def _ssl_context(ca_file: str | None) -> ssl.SSLContext:
@@ -105,11 +108,18 @@ class PrometheusClient:
         data = self._call("/api/v1/query_range", form)
         if data.get("resultType") != "matrix":
             raise PrometheusError(f"unexpected result type {data.get('resultType')!r}")
+        count = round((end - start) / step) + 1
         result = []
         for item in _results(data):
-            values = item.get("values")
-            points = [p for p in map(_number, values if isinstance(values, list) else []) if p]
-            result.append(RangeSeries(_labels(item), points))
+            values: list[float | None] = [None] * count
+            pairs = item.get("values")
+            for pair in pairs if isinstance(pairs, list) else []:
+                point = _number(pair)
+                index = round((point[0] - start) / step) if point else -1
+                if point and 0 <= index < count:
+                    values[index] = point[1]
+            result.append(RangeSeries(_labels(item), values))
+        del data  # the parsed answer: the largest thing held, released before the next
         return result
 
     def _call(self, path: str, form: dict[str, str]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime
 
 from codeb_report.history.settings import TrendSettings
 from codeb_report.history.trends import (
@@ -37,10 +37,11 @@ from codeb_report.prometheus.client import PrometheusClient, PrometheusError, Ra
 from codeb_report.prometheus.collect import FS_AVAIL, FS_FREE, FS_SIZE, MEMORY, Target
 from codeb_report.prometheus.matchers import Index, Matcher, fleet_filter, selector
 from codeb_report.prometheus.settings import PrometheusSettings
-from codeb_report.snapshot import Snapshot
+from codeb_report.snapshot import Server, Snapshot
 
 log = get_logger("history")
 MIN_STEP = 60.0
+CHUNK = 250  # servers per range query
 
 Targets = Callable[[Snapshot], list[Target]]
 
@@ -51,60 +52,82 @@ def step_for(settings: PrometheusSettings) -> float:
     return max(MIN_STEP, math.ceil(raw / 60.0) * 60.0)
 
 
+Values = list[float | None]  # aligned to RangeData.grid
+
+
 @dataclass
 class _Disk:
-    size: dict[float, float] = field(default_factory=dict)
-    free: dict[float, float] = field(default_factory=dict)
-    avail: dict[float, float] = field(default_factory=dict)
+    size: Values
+    free: Values
+    avail: Values
 
 
 @dataclass
 class RangeData:
-    """What the range queries said, by server name and grid time."""
+    """What the range queries said, by server name, aligned to ``grid`` (unix times)."""
 
     grid: list[float]
-    memory: dict[str, dict[float, float]] = field(default_factory=dict)
-    load1: dict[str, dict[float, float]] = field(default_factory=dict)
-    load5: dict[str, dict[float, float]] = field(default_factory=dict)
+    memory: dict[str, Values] = field(default_factory=dict)
+    load1: dict[str, Values] = field(default_factory=dict)
+    load5: dict[str, Values] = field(default_factory=dict)
     disks: dict[str, dict[str, _Disk]] = field(default_factory=dict)
 
 
 def fetch(
     client: PrometheusClient, settings: PrometheusSettings, targets: list[Target], end: float
 ) -> RangeData:
+    """The three range queries, for ``CHUNK`` servers at a time: one answer for a
+    thousand servers' filesystems over months would be hundreds of MB of JSON."""
     step = step_for(settings)
     last = end - end % step
     start = last - math.ceil(settings.history_days * DAY / step) * step
-    narrow = fleet_filter(t.matchers for t in targets)
-    index = Index({t.name: t.matchers for t in targets}, narrow[0].label if narrow else None)
-    total, available = (selector(m, narrow) for m in MEMORY)
-    loads = selector("", (Matcher("__name__", "=~", "node_load1|node_load5"), *narrow))
-    pseudo = Matcher("fstype", "!~", "|".join(sorted(PSEUDO_TYPES)))
-    names = Matcher("__name__", "=~", "|".join((FS_SIZE, FS_FREE, FS_AVAIL)))
-    queries = [
-        f"100 * (1 - {available} / {total})",
-        loads,
-        selector("", (names, *narrow, pseudo)),
-    ]
-    with ThreadPoolExecutor(max_workers=len(queries), thread_name_prefix="prometheus") as pool:
-        memory, load, disks = pool.map(lambda q: client.query_range(q, start, last, step), queries)
-    count = round((last - start) / step)
-    data = RangeData(grid=[start + i * step for i in range(count + 1)])
-    for series, name in _owned(memory, index):
-        data.memory.setdefault(name, dict(series.points))
-    for series, name in _owned(load, index):
-        which = data.load1 if series.labels.get("__name__") == "node_load1" else data.load5
-        which.setdefault(name, dict(series.points))
-    for series, name in _owned(disks, index):
-        mount = series.labels.get("mountpoint", "")
-        disk = data.disks.setdefault(name, {}).setdefault(mount, _Disk())
-        part = {FS_SIZE: disk.size, FS_FREE: disk.free, FS_AVAIL: disk.avail}
-        part.get(series.labels.get("__name__", ""), {}).update(series.points)
+    data = RangeData(grid=[start + i * step for i in range(round((last - start) / step) + 1)])
+    chunks = [targets[i : i + CHUNK] for i in range(0, len(targets), CHUNK)]
+    jobs = [(chunk, kind) for chunk in chunks for kind in ("memory", "load", "disks")]
+
+    def run(job: tuple[list[Target], str]) -> None:
+        chunk, kind = job
+        narrow = fleet_filter(t.matchers for t in chunk)
+        index = Index({t.name: t.matchers for t in chunk}, narrow[0].label if narrow else None)
+        answer = client.query_range(_query(kind, narrow), start, last, step)
+        _keep(data, kind, answer, index)
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="prometheus") as pool:
+        list(pool.map(run, jobs))
     return data
 
 
-def _owned(result: list[RangeSeries], index: Index) -> list[tuple[RangeSeries, str]]:
-    return [(series, name) for series in result for name in index.owners(series.labels)]
+def _query(kind: str, narrow: tuple[Matcher, ...]) -> str:
+    if kind == "memory":
+        total, available = (selector(m, narrow) for m in MEMORY)
+        return f"100 * (1 - {available} / {total})"
+    if kind == "load":
+        return selector("", (Matcher("__name__", "=~", "node_load1|node_load5"), *narrow))
+    pseudo = Matcher("fstype", "!~", "|".join(sorted(PSEUDO_TYPES)))
+    names = Matcher("__name__", "=~", "|".join((FS_SIZE, FS_FREE, FS_AVAIL)))
+    return selector("", (names, *narrow, pseudo))
+
+
+def _keep(data: RangeData, kind: str, answer: list[RangeSeries], index: Index) -> None:
+    """Each series into ``data`` under the server it belongs to (dict writes are atomic
+    under the GIL; two chunks never share a server)."""
+    for series in answer:
+        for name in index.owners(series.labels):
+            metric = series.labels.get("__name__", "")
+            if kind == "memory":
+                data.memory.setdefault(name, series.values)
+            elif kind == "load":
+                which = data.load1 if metric == "node_load1" else data.load5
+                which.setdefault(name, series.values)
+            else:
+                mount = series.labels.get("mountpoint", "")
+                empty: Values = [None] * len(data.grid)
+                disk = data.disks.setdefault(name, {}).setdefault(
+                    mount, _Disk(list(empty), list(empty), list(empty))
+                )
+                part = {FS_SIZE: "size", FS_FREE: "free", FS_AVAIL: "avail"}.get(metric)
+                if part is not None:
+                    setattr(disk, part, series.values)
 
 
 @dataclass
@@ -144,19 +167,21 @@ class PrometheusTrends:
         ]
         points += [(s.collected_at.timestamp(), s) for s in kept]
         points.sort(key=lambda p: (p[0], p[1] is not None))
-        times = [s.collected_at if s else datetime.fromtimestamp(t, zone) for t, s in points]
+        stamps = {t: datetime.fromtimestamp(t, zone) for t in data.grid}  # once, not per point
+        times = [s.collected_at if s else stamps[t] for t, s in points]
         length = len(times)
         series: dict[str, ServerSeries] = {}
         for index, (_, snapshot) in enumerate(points):
             if snapshot is not None:
                 add_snapshot(series, index, snapshot, length)
         names = set(series) | set(data.memory) | set(data.disks)
+        tonight = {server.name: server for server in latest.servers}
         for name in sorted(names):
             one = series.setdefault(
                 name,
                 ServerSeries(name, [None] * length, [None] * length, [None] * length),
             )
-            _fill(one, data, points, zone, _mounts(latest, name))
+            _fill(one, data, points, stamps, _mounts(tonight.get(name)))
         ordered = [series[name] for name in sorted(series)]
         min_days = settings.min_points - 1  # as long as the snapshots the other source needs
         forecasts = forecasts_of(ordered, settings, "prometheus", min_days)
@@ -170,8 +195,7 @@ class PrometheusTrends:
         )
 
 
-def _mounts(latest: Snapshot, name: str) -> set[str]:
-    server = latest.server(name)
+def _mounts(server: Server | None) -> set[str]:
     return {f.mount for f in server.filesystems} if server else set()
 
 
@@ -179,11 +203,13 @@ def _fill(
     one: ServerSeries,
     data: RangeData,
     points: list[tuple[float, Snapshot | None]],
-    zone: tzinfo | None,
+    stamps: dict[float, datetime],
     mounts: set[str],
 ) -> None:
     """Prometheus' values at the grid points (the snapshots' points are theirs)."""
-    memory, load1, load5 = (d.get(one.name, {}) for d in (data.memory, data.load1, data.load5))
+    at = {t: i for i, t in enumerate(data.grid)}
+    none: Values = [None] * len(data.grid)
+    memory, load1, load5 = (d.get(one.name, none) for d in (data.memory, data.load1, data.load5))
     disks = {
         mount: disk
         for mount, disk in data.disks.get(one.name, {}).items()
@@ -194,16 +220,16 @@ def _fill(
     for index, (t, snapshot) in enumerate(points):
         if snapshot is not None:
             continue
-        one.memory_pct[index] = memory.get(t)
-        one.load1[index] = load1.get(t)
-        one.load5[index] = load5.get(t)
+        i = at[t]
+        one.memory_pct[index] = memory[i]
+        one.load1[index] = load1[i]
+        one.load5[index] = load5[i]
         for mount, disk in disks.items():
-            one.disks[mount][index] = _point(disk, t, zone)
+            one.disks[mount][index] = _point(disk, i, stamps[t])
 
 
-def _point(disk: _Disk, t: float, zone: tzinfo | None) -> FilesystemPoint | None:
-    size, free, avail = disk.size.get(t), disk.free.get(t), disk.avail.get(t)
+def _point(disk: _Disk, i: int, at: datetime) -> FilesystemPoint | None:
+    size, free, avail = disk.size[i], disk.free[i], disk.avail[i]
     if size is None or free is None or avail is None or size <= 0:
         return None
-    at = datetime.fromtimestamp(t, zone)
     return FilesystemPoint(at, int(size), max(int(size - free), 0), max(int(avail), 0))
