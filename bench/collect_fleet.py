@@ -10,12 +10,16 @@ MaxStartups), then times whole processes, alternating the two tools, several run
 for 1, 8 and 32 servers, and once more with 32 inventory entries all pointing at ONE
 sshd, where MaxStartups (10:30:100) drops connections and retries must save them.
 Every run is checked for completeness: a server lost counts as a failure of the run.
+``--scale`` runs one case instead: 100 servers, entries spread over the 32 sshd (three or
+four entries share each sshd, as in a fleet behind a few jump hosts).
 
 Targets (issue 3): 8 servers < 1.5x the time of 1; at 32 servers >= 5x faster than
-Ansible; none lost to MaxStartups.
+Ansible; none lost to MaxStartups. (issue 11, --scale): at 100 servers >= 8x faster than
+Ansible, none lost.
 
 Usage (as root, after scripts/setup.sh --test):
   .venv/bin/python bench/collect_fleet.py [--runs 5] [--ansible-venv /tmp/bench-ansible]
+  .venv/bin/python bench/collect_fleet.py --scale --runs 3 --login plain
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from servers.sshd import Sshd, SshdFactory  # noqa: E402
 
 CODEB = ROOT / ".venv" / "bin" / "codeb-report"
 SIZES = (1, 8, 32)
+SCALE = 100
 PLAIN_USER = "codeb-bench"
 
 
@@ -265,6 +270,7 @@ def main() -> int:
         help="root: log in as root (whose shell start-up files run on every exec); "
         f"plain: a throwaway user {PLAIN_USER} with /bin/sh, i.e. no start-up files",
     )
+    parser.add_argument("--scale", action="store_true", help="only 100 servers on 32 sshd")
     args = parser.parse_args()
 
     ansible = ensure_ansible(args.ansible_venv)
@@ -277,6 +283,11 @@ def main() -> int:
         known = work / "known_hosts"
         known.write_text("".join(s.known_hosts_line() for s in servers))
         factory.client_key.private.parent.chmod(0o755)
+        if args.scale:
+            spread = [servers[i % len(servers)] for i in range(SCALE)]
+            case = f"{SCALE} on {len(servers)} sshd"
+            rows = [bench(case, spread, factory, known, ansible, work, args.runs, user)]
+            return report_scale(rows[0], args, user)
         rows = [
             bench(f"{n} servers", servers[:n], factory, known, ansible, work, args.runs, user)
             for n in SIZES
@@ -312,6 +323,24 @@ def main() -> int:
     return 0 if ok else 1
 
 
+def report_scale(row: dict, args: argparse.Namespace, user: str) -> int:
+    summary = {
+        "login": user,
+        "runs": args.runs,
+        "load_after": os.getloadavg(),
+        "cpus": os.cpu_count(),
+        "rows": [row],
+        "ansible_over_codeb": row["ansible_wall_s"] / row["codeb_wall_s"],
+    }
+    print(render(summary))
+    print(f"at {row['servers']} servers Ansible takes {summary['ansible_over_codeb']:.1f}x as long"
+          f" (target >= 8x); lost: codeb-report {row['codeb_lost']} (target 0), "
+          f"Ansible {row['ansible_lost']}")  # fmt: skip
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    return 0 if summary["ansible_over_codeb"] >= 8 and row["codeb_lost"] == 0 else 1
+
+
 def render(summary: dict) -> str:
     lines = [
         f"login {summary['login']}; medians of {summary['runs']} runs, whole processes, "
@@ -329,6 +358,8 @@ def render(summary: dict) -> str:
             f"{ratio:.1f}x | {r['codeb_cpu_s']:.2f} / {r['codeb_sshd_cpu_s']:.2f} s | "
             f"{r['ansible_cpu_s']:.2f} s | {r['codeb_lost']} / {r['ansible_lost']} |"
         )
+    if "codeb_8_over_1" not in summary:  # --scale: its own closing line
+        return "\n".join(lines)
     lines += [
         "",
         f"codeb-report, 8 servers / 1 server: {summary['codeb_8_over_1']:.2f}x (target < 1.5x)",

@@ -172,3 +172,23 @@ def test_a_1000_server_fleet_prints_under_80_pages_with_a_usable_outline(tmp_pat
     compact_pages = [p for p in text.split("\f") if "정상 서버" in p and "80일" in p]
     assert len(compact_pages) < 20
     assert html_to_pdf  # the report's own PDF path is what the pipeline uses
+
+
+def test_trend_charts_of_a_large_fleet_show_the_fleet_then_few_servers() -> None:
+    from datetime import timedelta
+
+    from codeb_report.history.section import HistoryReport
+    from codeb_report.history.trends import build_trends
+
+    today = large_fleet(100, trouble=0.1)
+    yesterday = today.model_copy(update={"collected_at": today.collected_at - timedelta(days=1)})
+    trends = build_trends([yesterday, today])
+    history = HistoryReport(today.collected_at.date(), None, None, trends, [])
+    attention = sorted(trouble_names(today))
+    html = history.charts_of(attention, at_most=4)
+    groups = re.findall(r'aria-label="([^"]+) 추세 차트"', html)
+    assert groups == ["전체 서버", *attention[:4]]
+    assert "전체 100대 — 메모리·디스크 사용률 (%)" in html
+    assert "서버별 차트는 점검이 필요한 서버 4대만 그렸습니다" in html and "나머지 96대" in html
+    # A small fleet keeps a chart row per server and no fleet row.
+    assert len(re.findall(r'aria-label="[^"]+ 추세 차트"', history.charts_html)) == 100

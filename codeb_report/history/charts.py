@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from codeb_report.history.trends import ServerSeries
+from codeb_report.history.trends import ServerSeries, Trends
 
 FONT = "NanumGothic, 'Noto Sans CJK KR', sans-serif"
 WIDTH, HEIGHT = 520, 250
@@ -166,3 +166,48 @@ def load_chart(series: ServerSeries, times: list[datetime]) -> Chart:
 
 def server_charts(series: ServerSeries, times: list[datetime]) -> list[Chart]:
     return [usage_chart(series, times), load_chart(series, times)]
+
+
+def _spread(columns: list[list[float]]) -> tuple[list[float | None], list[float | None]]:
+    """Per point in time: the median and the highest of the servers' values."""
+    import statistics
+
+    medians = [statistics.median(c) if c else None for c in columns]
+    return medians, [max(c) if c else None for c in columns]
+
+
+def _columns(rows: list[list[float | None]], points: int) -> list[list[float]]:
+    return [[r[i] for r in rows if r[i] is not None] for i in range(points)]  # type: ignore[misc]
+
+
+def fleet_charts(trends: Trends, times: list[datetime]) -> list[Chart]:
+    """The whole fleet over time: median and highest memory and fullest-disk use (%), and
+    the median and highest 5-minute load, for a fleet too large for a chart per server.
+    ``times`` are ``trends.times`` in the report's time zone."""
+    points = len(times)
+    fullest: list[list[float | None]] = []
+    for series in trends.servers:
+        per_mount = [series.disk_pct(m) for m in series.disks]
+        at = [[d[i] for d in per_mount if d[i] is not None] for i in range(points)]
+        fullest.append([max(values, default=None) for values in at])
+    mem_med, mem_max = _spread(_columns([s.memory_pct for s in trends.servers], points))
+    disk_med, disk_max = _spread(_columns(fullest, points))
+    title = f"전체 {len(trends.servers)}대 — 메모리·디스크 사용률 (%)"
+    usage = _chart(
+        "DateTimeLine", title, times, range=(0, 100), yrange=(0, 100), min_scale=5,
+        max_scale=5, y_labels=[0, 25, 50, 75, 100],
+    )  # fmt: skip
+    usage.add("메모리 중앙값", _points(times, mem_med))
+    usage.add("메모리 최고", _points(times, mem_max))
+    usage.add("디스크 중앙값", _points(times, disk_med))
+    usage.add("디스크 최고", _points(times, disk_max))
+    load_med, load_max = _spread(_columns([s.load5 for s in trends.servers], points))
+    peak = max((v for v in load_max if v is not None), default=1.0)
+    load_title = f"전체 {len(trends.servers)}대 — 부하 (5분 평균)"
+    load = _chart(
+        "DateTimeLine", load_title, times, range=(0, max(peak * 1.2, 1.0)), min_scale=4,
+        max_scale=5, value_formatter=lambda v: f"{v:.2f}",
+    )  # fmt: skip
+    load.add("중앙값", _points(times, load_med))
+    load.add("최고", _points(times, load_max))
+    return [_render(usage, title), _render(load, load_title)]

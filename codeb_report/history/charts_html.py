@@ -34,29 +34,47 @@ def axis_note(trends: Trends) -> str:
     )
 
 
-def charts_html(trends: Trends, zone: tzinfo | None = None) -> str:
+def _row(label: str, svgs: list[str]) -> str:
+    return (
+        f'<div class="chart-row" role="group" aria-label="{escape(label)}">'
+        + "".join(svgs)
+        + "</div>"
+    )
+
+
+def charts_html(trends: Trends, zone: tzinfo | None = None, only: list[str] | None = None) -> str:
     """Under their heading, per server side by side: memory and disk use (%), and the
     5-minute load. With fewer than two snapshots the Markdown says why there are none.
-    The axis shows the dates of ``zone``, the report's time zone."""
+    The axis shows the dates of ``zone``, the report's time zone.
+
+    ``only`` (a large fleet): the whole fleet's figures first, then these servers' charts
+    in this order, with a note saying how many servers were left out."""
     if len(trends.times) < 2:
         return ""
-    from codeb_report.history.charts import server_charts
+    from codeb_report.history.charts import fleet_charts, server_charts
 
     times = [local_time(at, zone) for at in trends.times]
+    series = trends.servers
+    note = axis_note(trends)
     rows = []
-    for series in trends.servers:
-        charts = server_charts(series, times)
-        label = escape(f"{series.name} 추세 차트")
-        rows.append(
-            f'<div class="chart-row" role="group" aria-label="{label}">'
-            + "".join(c.svg for c in charts)
-            + "</div>"
+    if only is not None:
+        by_name = {s.name: s for s in trends.servers}
+        series = [by_name[n] for n in only if n in by_name]
+        rows.append(_row("전체 서버 추세 차트", [c.svg for c in fleet_charts(trends, times)]))
+        left = len(trends.servers) - len(series)
+        note += (
+            " 서버가 많아 전체 서버의 중앙값과 최고값을 먼저 보이고, 서버별 차트는 점검이"
+            f" 필요한 서버 {len(series)}대만 그렸습니다(디스크 소진이 가까운 순,"
+            f" 나머지 {left}대 생략)."
         )
+    for one in series:
+        charts = server_charts(one, times)
+        rows.append(_row(f"{one.name} 추세 차트", [c.svg for c in charts]))
     if not rows:
         return ""
     lead = (
         f'<div class="chart-lead"><h3>{HEADING}</h3>\n'
-        f'<p class="chart-note">{escape(axis_note(trends))}</p>\n{rows[0]}</div>'
+        f'<p class="chart-note">{escape(note)}</p>\n{rows[0]}</div>'
     )
     return (
         f'<section class="trend-charts"><style>{_CSS}</style>\n'

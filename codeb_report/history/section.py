@@ -39,6 +39,9 @@ from codeb_report.units import duration
 
 log = get_logger("history")
 FORECAST_TABLE_DAYS = 365
+# A large fleet gets per-server charts for this many servers at most (two charts a row,
+# about four rows a page).
+CHARTED_AT_MOST = 20
 _RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 
 
@@ -113,6 +116,16 @@ class HistoryReport:
         from codeb_report.history.charts_html import charts_html
 
         return charts_html(self.trends, self.zone)
+
+    def charts_of(self, attention: list[str], at_most: int = CHARTED_AT_MOST) -> str:
+        """A large fleet's charts: the fleet's figures, then at most ``at_most`` servers,
+        those whose disk is due soonest first, then ``attention`` (section 2's detailed
+        servers) in their order."""
+        from codeb_report.history.charts_html import charts_html
+
+        due = [f.server for f in self._growing() if (f.days_left or 0) < FORECAST_TABLE_DAYS]
+        names = list(dict.fromkeys([*due, *attention]))[:at_most]
+        return charts_html(self.trends, self.zone, only=names)
 
 
 def build_history(

@@ -48,7 +48,11 @@ class Report:
     def charts_html(self) -> str:
         """The trend charts (SVG), which go into the page after the body: never through
         the Markdown, whose conversion lets no raw HTML pass."""
-        return self.history.charts_html if self.history is not None else ""
+        if self.history is None:
+            return ""
+        if self.view.shape is not None:  # a large fleet: the fleet, then who needs attention
+            return self.history.charts_of([v.server.name for v in self.view.shape.detailed])
+        return self.history.charts_html
 
 
 class ReportFormat(ABC):
