@@ -114,9 +114,9 @@ def _chart(kind: str, title: str, times: list[datetime], **options: Any) -> Any:
     return chart
 
 
-def _render(chart: Any, title: str) -> Chart:
+def _render(chart: Any, title: str, columns: int = 3) -> Chart:
     # pygal misplaces the legend when there are fewer series than legend columns.
-    chart.legend_at_bottom_columns = max(1, min(3, len(chart.raw_series)))
+    chart.legend_at_bottom_columns = max(1, min(columns, len(chart.raw_series)))
     svg = _STYLE.sub(_without_hover, chart.render(is_unicode=True))
     # pygal repeats the legend's ids in every chart; a page holds many charts.
     chart_id = svg[svg.index('id="chart-') + 4 : svg.index('"', svg.index('id="chart-') + 4)]
@@ -210,4 +210,5 @@ def fleet_charts(trends: Trends, times: list[datetime]) -> list[Chart]:
     )  # fmt: skip
     load.add("중앙값", _points(times, load_med))
     load.add("최고", _points(times, load_max))
-    return [_render(usage, title), _render(load, load_title)]
+    # Four short names fit one legend row; a second row would be cut off.
+    return [_render(usage, title, columns=4), _render(load, load_title)]
