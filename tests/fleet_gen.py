@@ -10,6 +10,7 @@ high memory or no connection, in turn.
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from pathlib import Path
 
 from codeb_report.snapshot import Server, Snapshot, load
@@ -66,3 +67,39 @@ def large_fleet(count: int = 1000, trouble: float = 0.05, seed: int = 1000) -> S
             server.system.hostname = server.name
         servers.append(server)
     return example.model_copy(update={"servers": servers})
+
+
+def figures_only(snapshot: Snapshot) -> Snapshot:
+    """The fleet as a monitoring system knows it: memory, swap, filesystems, load, uptime,
+    CPUs, OS and kernel only (no containers, services, ports or stack probes)."""
+    servers = [
+        s.model_copy(
+            update={
+                "containers": [], "services": [], "ports": [], "watched": [], "backups": [],
+                "centrifugo": None, "postgresql": None, "redis": None, "proxy": None,
+                "probes": [],
+            }
+        )
+        for s in snapshot.servers
+    ]  # fmt: skip
+    return snapshot.model_copy(update={"servers": servers})
+
+
+def day_before(snapshot: Snapshot, days: int, disk_per_day: float = 0.002) -> Snapshot:
+    """The same fleet ``days`` earlier: disks ``disk_per_day`` of their size emptier a day
+    (so trends and forecasts have something to fit), a server's memory a little different."""
+    rng = random.Random(days)
+    servers = []
+    for s in snapshot.servers:
+        s = s.model_copy(deep=True)
+        for fs in s.filesystems:
+            shift = min(fs.used, int(fs.size * disk_per_day * days))
+            fs.used -= shift
+            fs.available += shift
+        if s.memory is not None:
+            s.memory.used = int(s.memory.used * rng.uniform(0.9, 1.05))
+            s.memory.used = min(s.memory.used, s.memory.total)
+            s.memory.available = s.memory.total - s.memory.used
+        servers.append(s)
+    when = snapshot.collected_at - timedelta(days=days)
+    return snapshot.model_copy(update={"servers": servers, "collected_at": when})

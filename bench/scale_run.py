@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""The nightly run of a 1,000-server fleet, from its snapshot to the PDF: one whole process.
+
+Lays out 29 earlier nights of a generated 1,000-server fleet (tests/fleet_gen.py, the
+figures a monitoring system has: memory, swap, disks, load, uptime; 5 % of the servers in
+trouble) as the nightly run stores them (OUTPUT/YYYY-MM-DD/snapshot.json), then times a
+fresh process that does what ``codeb-report run`` does after collecting: analyse, read
+the 30-day history (changes since yesterday, trends, disk forecasts) and write
+report.md, report.html and report.pdf. Collection is timed by its own benchmarks
+(bench/collect_fleet.py over SSH; Prometheus' by its own).
+
+Target (issue 11): the whole 1,000-server run to PDF under 60 s and 1 GB.
+
+Usage: .venv/bin/python bench/scale_run.py [--runs 3] [--servers 1000] [--days 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import fleet_gen  # noqa: E402
+
+from codeb_report.snapshot import save  # noqa: E402
+
+NIGHT = """
+import sys
+from pathlib import Path
+from codeb_report.analysis import analyse
+from codeb_report.history.settings import TrendSettings
+from codeb_report.nightly.stages import NightlyHistory
+from codeb_report.snapshot import load
+
+root, current, out = Path(sys.argv[1]), load(Path(sys.argv[2])), Path(sys.argv[3])
+stages = NightlyHistory(root, analyse, trend_settings=TrendSettings(snapshots=int(sys.argv[4])))
+analysis = stages.analyse(current)
+assert stages.history is not None and len(stages.history.trends.times) == int(sys.argv[4])
+stages.render(current, analysis, ["md", "html", "pdf"], out)
+"""
+
+
+def run_once(argv: list[str]) -> tuple[float, float, float]:
+    """Wall time, CPU time and peak RSS (MB) of one child process (wait4)."""
+    start = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, os.environ)
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"bench: the night exited {os.waitstatus_to_exitcode(status)}")
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def pages(pdf: Path) -> str:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True)
+    return next((ln.split()[-1] for ln in info.stdout.splitlines() if ln.startswith("Pages")), "?")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--servers", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="codeb-scale-") as tmp:
+        root = Path(tmp) / "output"
+        today = fleet_gen.figures_only(fleet_gen.large_fleet(args.servers, trouble=0.05))
+        for back in range(1, args.days):
+            night = fleet_gen.day_before(today, back)
+            save(night, root / night.collected_at.date().isoformat() / "snapshot.json")
+        current = Path(tmp) / "today.json"
+        save(today, current)
+        size = current.stat().st_size // 1024
+        print(f"{args.servers} servers, {args.days} nights ({size} KB a snapshot); "
+              f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")  # fmt: skip
+        out = Path(tmp) / "report"
+        argv = [sys.executable, "-c", NIGHT, str(root), str(current), str(out), str(args.days)]
+        samples = [run_once(argv) for _ in range(args.runs)]
+        wall = statistics.median(s[0] for s in samples)
+        cpu = statistics.median(s[1] for s in samples)
+        peak = max(s[2] for s in samples)
+        pdf = out / "report.pdf"
+        runs = " ".join(f"{s[0]:.1f}" for s in samples)
+        print(f"night to PDF: median {wall:.1f} s (runs {runs}),"
+              f" CPU {cpu:.1f} s, peak RSS {peak:.0f} MB; PDF {pdf.stat().st_size // 1024} KB,"
+              f" {pages(pdf)} pages")  # fmt: skip
+        ok = wall < 60 and peak < 1024
+        print(f"target < 60 s and < 1 GB: {wall / 60:.2f} / {peak / 1024:.2f}",
+              "met" if ok else "MISSED")  # fmt: skip
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
