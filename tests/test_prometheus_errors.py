@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from servers.ports import free_port
 from servers.prometheus import CannedAnswer, start_prometheus
+from servers.smtp import CertAuthority
 
 from codeb_report.analysis import analyse
 from codeb_report.analysis.reasons import connection_reason, prometheus_reason
@@ -180,3 +181,24 @@ def test_a_port_that_accepts_but_never_answers() -> None:
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         reading = read_fleet(PrometheusSettings(url=url, timeout=0.5), TARGETS)
     assert reading.error is not None and reading.error.startswith("timed out after 0.5 s")
+
+
+def test_https_verified_against_the_configured_ca(
+    tmp_path_factory: pytest.TempPathFactory, smtp_ca: CertAuthority
+) -> None:
+    """A Prometheus serving TLS with a private CA: refused without ca_file, read with it."""
+    web = f"tls_server_config:\n  cert_file: {smtp_ca.cert_file}\n  key_file: {smtp_ca.key_file}\n"
+    server = start_prometheus(
+        tmp_path_factory.mktemp("prometheus-tls"), web_config=web, ca_file=smtp_ca.ca_file
+    )
+    try:
+        assert server.url.startswith("https://127.0.0.1:")
+        refused = collect(server.url)
+        assert refused.prometheus.error.startswith("cannot connect: ")
+        assert "CERTIFICATE_VERIFY_FAILED" in refused.prometheus.error
+        trusted = collect(server.url, f'ca_file = "{smtp_ca.ca_file}"\n')
+        assert trusted.prometheus.error is None
+        missing = collect(server.url, 'ca_file = "/nonexistent/ca.pem"\n')
+        assert missing.prometheus.error == "ca_file /nonexistent/ca.pem: No such file or directory"
+    finally:
+        server.stop()

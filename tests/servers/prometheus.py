@@ -228,6 +228,7 @@ def start_prometheus(
     data: Path | None = None,
     extra_args: list[str] | None = None,
     web_config: str | None = None,
+    ca_file: Path | None = None,
 ) -> LocalPrometheus:
     """Prometheus on 127.0.0.1 and a random port, ready (``/-/ready``) when returned."""
     _require(PROMETHEUS, "prometheus")
@@ -251,22 +252,29 @@ def start_prometheus(
     log = work / "prometheus.log"
     with log.open("wb") as out:
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-    server = LocalPrometheus(f"http://127.0.0.1:{port}", port, data, process, log)
+    scheme = "https" if web_config and "tls_server_config" in web_config else "http"
+    server = LocalPrometheus(f"{scheme}://127.0.0.1:{port}", port, data, process, log)
     try:
-        _wait_until_ready(server)
+        _wait_until_ready(server, ca_file)
     except BaseException:
         server.stop()
         raise
     return server
 
 
-def _wait_until_ready(server: LocalPrometheus, timeout: float = 60.0) -> None:
+def _wait_until_ready(
+    server: LocalPrometheus, ca_file: Path | None = None, timeout: float = 60.0
+) -> None:
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"prometheus exited: {server.log.read_text()[-2000:]}")
         try:
-            with urllib.request.urlopen(f"{server.url}/-/ready", timeout=2) as answer:
+            ready = f"{server.url}/-/ready"
+            with urllib.request.urlopen(ready, timeout=2, context=context) as answer:
                 if answer.status == 200:
                     return
         except urllib.error.HTTPError as exc:
