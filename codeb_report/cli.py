@@ -334,8 +334,9 @@ def check_config(path: Path) -> None:
     count = len(config.servers)
     names = ", ".join(s.name for s in config.servers)
     found = config.prometheus.servers if config.prometheus else None
-    more = f", and those Prometheus finds by {found}" if found else ""
-    click.echo(f"{path}: ok, {count} server{'' if count == 1 else 's'} ({names}){more}")
+    listed = f"{count} server{'' if count == 1 else 's'} ({names})" if count else ""
+    more = f"servers Prometheus finds by {found}" if found else ""
+    click.echo(f"{path}: ok, {' and '.join(p for p in (listed, more) if p)}")
 
 
 @cli.command(context_settings=CONTEXT)

@@ -234,3 +234,33 @@ def test_two_targets_for_one_server_are_not_guessed(fleet: SyntheticFleet) -> No
     error = reading.readings["twin"].error
     assert error.startswith('prometheus: {name="twin"} matches 2 targets')
     assert connection_reason(error).short == "Prometheus 대상 2개와 일치 (라벨 확인 필요)"
+
+
+def test_a_target_a_configured_server_selects_is_not_found_twice(fleet: SyntheticFleet) -> None:
+    from codeb_report.prometheus.client import PrometheusClient
+    from codeb_report.prometheus.discover import discover
+
+    s = settings(fleet.prometheus.url, servers='up{job="node"}')
+    mine = Target("my-web", fill_template(s.match, "10.1.0.3", "my-web"))
+    with PrometheusClient(s) as client:
+        found = discover(client, s, time.time(), [mine])
+    names = {f.target.name for f in found}
+    assert "web03" not in names and "web04" in names  # left to the [[servers]] entry
+    # Of the fleet's 27 series of up, 26 have job="node": all but web03 are found.
+    assert len(found) == 25 and {"twin", "twin@10.2.0.3"} <= names
+
+
+def test_check_config_names_the_selector(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "fleet.toml"
+    path.write_text(config_text("http://127.0.0.1:9"))
+    code = "from codeb_report.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "check-config", str(path)], capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout) == (
+        0,
+        f'{path}: ok, servers Prometheus finds by up{{job=~"node.*"}}\n',
+    )
