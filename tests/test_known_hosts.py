@@ -95,6 +95,9 @@ def connect_with(factory: SshdFactory, sshd: Sshd, known_text: str, tmp_path: Pa
         # The negated line does not apply, so its other key is no "changed key".
         (["[127.0.0.*]:{port},![127.0.0.1]:{port} {other}", "[127.0.0.*]:{port} {key}"], "ok"),
         (["[127.0.0.*]:{port} {other}"], "호스트 키 불일치"),
+        # Two keys of one type for the host (a rotation): either is its key, as for ssh.
+        (["[127.0.0.1]:{port} {other}", "[127.0.0.*]:{port} {key}"], "ok"),
+        (["[127.0.0.1]:{port} {key}", "[127.0.0.*]:{port} {other}"], "ok"),
     ],
 )
 def test_patterns_in_known_hosts_decide_a_real_connection(

@@ -125,21 +125,34 @@ class KnownHosts:
         ]
 
     def install(
-        self, client: paramiko.SSHClient, accept_new: bool, name: str, hashed: bool = False
+        self,
+        client: paramiko.SSHClient,
+        accept_new: bool,
+        name: str,
+        hashed: bool = False,
+        offered: paramiko.PKey | None = None,
     ) -> None:
         """Give ``client`` the keys known for ``name`` and the policy for unknown keys.
 
-        paramiko holds one key per type and host; the first line listing a type wins,
-        as it did when paramiko read the files itself. ``hashed``: record new keys under
-        a hashed name (ssh_config's HashKnownHosts).
+        paramiko holds one key per type and host: the first line listing a type wins,
+        unless ``offered`` (a key the host showed, listed on a later line, as during a
+        key rotation) is given. ``hashed``: record new keys under a hashed name
+        (ssh_config's HashKnownHosts).
         """
         host_keys = client.get_host_keys()
         types: set[str] = set()
-        for key in self.keys_for(name):
+        known = self.keys_for(name)
+        if offered is not None:
+            known.sort(key=lambda key: key != offered)  # stable: the rest keep their order
+        for key in known:
             if key.get_name() not in types:
                 types.add(key.get_name())
                 host_keys.add(name, key.get_name(), key)
         client.set_missing_host_key_policy(_policy_class()(self, accept_new, hashed))
+
+    def lists(self, name: str, key: paramiko.PKey) -> bool:
+        """Whether some line gives ``key`` for ``name`` (revoked keys never count)."""
+        return any(known == key for known in self.keys_for(name))
 
     def check_revoked(self, name: str, key: paramiko.PKey) -> None:
         if key.asbytes() in self.revoked:

@@ -322,15 +322,22 @@ class Connector:
         return sock
 
     def _connect_once(
-        self, target: Target, via: paramiko.SSHClient | None, deadline: float
+        self,
+        target: Target,
+        via: paramiko.SSHClient | None,
+        deadline: float,
+        offered: paramiko.PKey | None = None,
     ) -> paramiko.SSHClient:
+        """One connection; ``offered``: a key the host showed last time that a later
+        known_hosts line lists (paramiko compares only one key per type)."""
         import paramiko
 
         timeout = max(0.5, min(self.settings.connect_timeout, _remaining(deadline)))
         sock = self._socket(target, via, timeout)
         client = paramiko.SSHClient()
         name = host_label(target.hostname, target.port)
-        self.known.install(client, self.settings.accept_new, name, target.hash_known_hosts)
+        accept_new, hashed = self.settings.accept_new, target.hash_known_hosts
+        self.known.install(client, accept_new, name, hashed, offered)
         try:
             client.connect(
                 target.hostname,
@@ -353,6 +360,10 @@ class Connector:
             # A revoked key is in none of the files paramiko reads; if the host has
             # other keys listed, paramiko calls it changed: say what it really is.
             self.known.check_revoked(name, exc.key)
+            if offered is None and self.known.lists(name, exc.key):
+                # Two keys of one type for the host (a rotation): either one is its key,
+                # as for ssh. Again, comparing with the one it showed.
+                return self._connect_once(target, via, deadline, exc.key)
             raise
         except BaseException:
             client.close()
