@@ -58,7 +58,7 @@ def start_provider(config: Config) -> ProviderCollection | None:
     from codeb_report.provider.match import ServerKeys
 
     configured = [ServerKeys(name=s.name, host=s.host) for s in config.servers]
-    return ProviderCollection(config.vultr, configured).start()
+    return ProviderCollection(config.vultr, configured).start(process=True)
 
 
 def probes_for(config: Config, server: ServerConfig) -> Sequence[Probe]:

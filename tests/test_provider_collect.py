@@ -37,6 +37,7 @@ def collect(
     servers: list[ServerKeys] = SERVERS,
     environ: dict[str, str] | None = None,
     sleeps: list[float] | None = None,
+    process: bool = False,
     **extra: Any,
 ) -> Provider:
     sleeps = [] if sleeps is None else sleeps
@@ -47,7 +48,7 @@ def collect(
         home=tmp_path,
         sleep=sleeps.append,
     )
-    return collection.start().finish(servers)
+    return collection.start(process=process).finish(servers)
 
 
 def as_json(provider: Provider) -> str:
@@ -273,3 +274,20 @@ def test_the_key_from_vultr_cli_configuration(vultr_api: FakeVultr, tmp_path: Pa
     provider = collect(vultr_api, tmp_path, environ={})
     assert provider.error is None
     assert provider.key_source == str(tmp_path / ".vultr-cli.yaml")
+
+
+def test_a_child_process_reads_the_same_account(vultr_api: FakeVultr, tmp_path: Path) -> None:
+    """The run reads the lists in a forked child (no interpreter lock shared with SSH)."""
+    vultr_api.script("/blocks", *[Answer(503, {"error": "maintenance"})] * 8)  # 4 per run
+    in_thread = collect(vultr_api, tmp_path)
+    in_child = collect(vultr_api, tmp_path, process=True)
+    same = {"collected_at", "duration_seconds"}
+    assert in_child.model_dump(exclude=same) == in_thread.model_dump(exclude=same)
+    assert [(p.endpoint, p.kind) for p in in_child.problems] == [("/blocks", "server_error")]
+    assert in_child.instance_of("n2").bandwidth.days == 6  # matched by SSH's address later
+
+
+def test_a_child_process_past_the_deadline(vultr_api: FakeVultr, tmp_path: Path) -> None:
+    vultr_api.script("/instances", Answer(delay=4.0, body={"instances": []}))
+    provider = collect(vultr_api, tmp_path, process=True, deadline=1.0)
+    assert provider.error.kind == "timeout"

@@ -39,6 +39,10 @@ class ApiFailure(Exception):
         self.endpoint = endpoint
         self.status = status
 
+    def __reduce__(self) -> tuple[type[ApiFailure], tuple[str, str, str, int | None]]:
+        # Sent back from the provider's child process: rebuilt with all four fields.
+        return (ApiFailure, (self.kind, self.message, self.endpoint, self.status))
+
 
 def redact(text: str, key: str | None) -> str:
     return text.replace(key, "***") if key else text

@@ -10,13 +10,16 @@ exception leaves it: whatever goes wrong becomes ``Provider.error`` or one of it
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,7 @@ from codeb_report.logs import get_logger
 from codeb_report.provider import parse
 from codeb_report.provider.cli_version import vultr_cli_version
 from codeb_report.provider.client import ApiFailure, VultrClient
-from codeb_report.provider.key import KeyProblem, find_key
+from codeb_report.provider.key import ApiKey, KeyProblem, find_key
 from codeb_report.provider.match import ServerKeys, match_servers
 from codeb_report.provider.model import (
     Instance,
@@ -37,11 +40,15 @@ from codeb_report.provider.model import (
 from codeb_report.provider.settings import VultrSettings
 from codeb_report.snapshot import Snapshot, now
 
-WORKERS = 4  # well under the API's 30 requests per second on a fast link
+# Four requests in flight keep under the API's 30 requests per second at ~130 ms a request
+# (Seoul to the API); a faster link that hits the limit gets 429s, which are waited out.
+WORKERS = 4
 NO_KEY = (
     "no API key: set VULTR_API_KEY, [vultr] api_key_env or api_key_file, "
     "or api-key in ~/.vultr-cli.yaml"
 )
+# What phase one leaves for phase two, sent back from the child process.
+STATE = ("_read", "_error", "_key_source", "_cli_version", "_available", "_details", "_problems")
 FATAL = ("instances",)  # without it there is no provider view; other parts are problems
 AUTH = ("unauthorized", "forbidden")
 
@@ -107,12 +114,15 @@ class ProviderCollection:
         self._home = home
         self._sleep = sleep
         self._thread: threading.Thread | None = None
+        self._process: BaseProcess | None = None
+        self._receive: Connection | None = None
+        self._key: ApiKey | None = None
         self._client: VultrClient | None = None
         self._read = _Read()
         self._error: ProviderError | None = None
         self._key_source: str | None = None
         self._cli_version: str | None = None
-        self._regions: list[Region] = []
+        self._available: dict[str, list[str]] = {}  # region -> plan ids orderable there
         self._details: dict[str, dict[str, Any]] = {}  # instance id -> its details
         self._problems: list[ProviderError] = []
         self._started = now()
@@ -120,10 +130,32 @@ class ProviderCollection:
 
     # -- phase one: in the background ----------------------------------------------------
 
-    def start(self) -> ProviderCollection:
+    def start(self, process: bool = False) -> ProviderCollection:
+        """Read the lists in a thread, or with ``process`` in a forked child process, so
+        that parsing a large account does not take the interpreter lock from the SSH
+        collection (the run calls it before any other thread exists)."""
+        self._find_key()  # here, so the parent's log redaction knows the key
+        if process and "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+            receive, send = context.Pipe(duplex=False)
+            self._process = context.Process(
+                target=self._child, args=(send,), name="vultr", daemon=True
+            )
+            self._process.start()
+            send.close()
+            self._receive = receive
+            return self
         self._thread = threading.Thread(target=self._phase_one, name="vultr", daemon=True)
         self._thread.start()
         return self
+
+    def _child(self, send: Connection) -> None:
+        self._phase_one()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        send.send({name: getattr(self, name) for name in STATE})
+        send.close()
 
     def _phase_one(self) -> None:
         try:
@@ -135,26 +167,51 @@ class ProviderCollection:
                 kind="bad_answer", message=f"collection failed: {type(exc).__name__}"
             )
 
-    def _read_lists(self) -> None:
+    def _find_key(self) -> None:
         try:
-            key = find_key(self.settings, self._environ, self._home)
+            self._key = find_key(self.settings, self._environ, self._home)
         except KeyProblem as exc:
             self._error = ProviderError(kind="no_key", message=str(exc)[:500])
             return
-        if key is None:
+        if self._key is None:
             self._error = ProviderError(kind="no_key", message=NO_KEY)
             return
-        self._key_source = key.source
-        deadline = self._t0 + self.settings.deadline
-        self._client = VultrClient(self.settings, key, deadline=deadline, sleep=self._sleep)
-        self._read = _read_all(self._client, PARTS)
+        self._key_source = self._key.source
+
+    def _connect(self) -> VultrClient:
+        if self._client is None:
+            assert self._key is not None
+            deadline = self._t0 + self.settings.deadline
+            self._client = VultrClient(
+                self.settings, self._key, deadline=deadline, sleep=self._sleep
+            )
+        return self._client
+
+    def _read_lists(self) -> None:
+        """Every list at once; as soon as the instances are in, the details of those the
+        configuration matches and the plans orderable in their regions, in the same pool,
+        so the slowest list and the instances' details overlap."""
+        if self._key is None:
+            return
+        client = self._connect()
+        with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="vultr") as pool:
+            lists = {name: pool.submit(fn, client) for name, fn in PARTS.items()}
+            try:
+                instances = lists["instances"].result()
+            except ApiFailure:
+                instances = []
+            matched = match_servers(instances, self.configured)
+            jobs = {
+                **{
+                    f"availability {r}": partial(_available_plans, region=r)
+                    for r in sorted({i.region for i in instances})
+                },
+                **self._detail_jobs(matched),
+            }
+            follow = {name: pool.submit(fn, client) for name, fn in jobs.items()}
+        self._read = _gathered(lists)
         self._check_fatal()
-        if self._error is None:
-            # Servers configured by address, label or hostname are known now: read their
-            # details while SSH is still busy, so the run does not wait for them later.
-            instances = match_servers(self._read.parts["instances"], self.configured)
-            self._regions = self._availability(instances)
-            self._fetch_details(instances)
+        self._apply_follow_ups(matched, _gathered(follow))
 
     def _check_fatal(self) -> None:
         fatal = _fatal(self._read.failures)
@@ -172,13 +229,11 @@ class ProviderCollection:
 
     def finish(self, servers: Sequence[ServerKeys] | None = None) -> Provider:
         """The provider part; ``servers`` (from the snapshot) refine the matching."""
-        if self._thread is not None:
-            self._thread.join(self.settings.deadline + 5)
-            if self._thread.is_alive():
-                self._error = self._error or ProviderError(
-                    kind="timeout", message="the API did not finish within the deadline"
-                )
-                return self._provider([])
+        if not self._wait():
+            self._error = self._error or ProviderError(
+                kind="timeout", message="the API did not finish within the deadline"
+            )
+            return self._provider([])
         try:
             return self._assemble(servers if servers is not None else self.configured)
         except Exception as exc:  # as in phase one
@@ -191,14 +246,34 @@ class ProviderCollection:
             if self._client is not None:
                 self._client.close()
 
+    def _wait(self) -> bool:
+        """Phase one finished (its state here); False when it ran past the deadline."""
+        left = max(0.0, self._t0 + self.settings.deadline + 5 - time.monotonic())
+        if self._thread is not None:
+            self._thread.join(left)
+            return not self._thread.is_alive()
+        if self._process is None:
+            return True
+        try:
+            if not self._receive.poll(left):
+                self._process.terminate()
+                return False
+            state = self._receive.recv()
+        except (EOFError, OSError):
+            raise RuntimeError("the provider process ended without an answer") from None
+        finally:
+            self._process.join(1)
+        for name, value in state.items():
+            setattr(self, name, value)
+        return True
+
     def _assemble(self, servers: Sequence[ServerKeys]) -> Provider:
         instances = match_servers(self._read.parts.get("instances", []), servers)
-        if self._client is not None and self._error is None:
+        if self._key is not None and self._error is None:
             # The servers took longer than the API's deadline: a little more for the few
             # instances only the addresses SSH connected to could match.
-            self._client.deadline = max(
-                self._client.deadline, time.monotonic() + self.settings.deadline / 4
-            )
+            client = self._connect()
+            client.deadline = max(client.deadline, time.monotonic() + self.settings.deadline / 4)
             self._fetch_details(instances)
         plans: list[Plan] = self._read.parts.get("plans", [])
         instances = _named_os(_priced(instances, plans), self._read.parts.get("os", []))
@@ -207,43 +282,54 @@ class ProviderCollection:
         ]
         problems = [_error(f) for name, f in self._read.failures.items() if name not in FATAL]
         return self._provider(
-            instances, regions=self._regions, plans=plans, problems=problems + self._problems
+            instances,
+            regions=self._regions(instances),
+            plans=plans,
+            problems=problems + self._problems,
         )
 
-    def _availability(self, instances: list[Instance]) -> list[Region]:
-        used = _used_regions(self._read.parts, instances)
-        regions = [r for r in self._read.parts.get("regions", []) if r.id in used]
-        assert self._client is not None
-        read = _read_all(
-            self._client,
-            {r.id: partial(_available_plans, region=r.id) for r in regions},
-        )
-        for rid, failure in read.failures.items():
-            failure.message = f"{rid}: {failure.message}"
-            self._problems.append(_error(failure))
-        return [r.model_copy(update={"available_plans": read.parts.get(r.id)}) for r in regions]
-
-    def _fetch_details(self, instances: list[Instance]) -> None:
+    def _detail_jobs(self, instances: list[Instance]) -> dict[str, Callable[[VultrClient], Any]]:
         """This month's bandwidth and the backup schedule of matched instances not yet read."""
-        todo = [i for i in instances if i.server is not None and i.id not in self._details]
-        if not todo:
-            return
-        assert self._client is not None
         month = datetime.now(UTC).strftime("%Y-%m")
         jobs: dict[str, Callable[[VultrClient], Any]] = {}
-        for inst in todo:
+        for inst in instances:
+            if inst.server is None or inst.id in self._details:
+                continue
             jobs[f"bandwidth {inst.id}"] = partial(_bandwidth, instance_id=inst.id, month=month)
             jobs[f"backup_schedule {inst.id}"] = partial(_schedule, instance_id=inst.id)
-        read = _read_all(self._client, jobs)
-        labels = {i.id: i.label or i.id for i in todo}
+        return jobs
+
+    def _fetch_details(self, instances: list[Instance]) -> None:
+        jobs = self._detail_jobs(instances)
+        if jobs:
+            self._apply_follow_ups(instances, _read_all(self._connect(), jobs))
+
+    def _apply_follow_ups(self, instances: list[Instance], read: _Read) -> None:
+        """Availability per region and details per instance; failures become problems."""
+        labels = {i.id: i.label or i.id for i in instances}
         for name, failure in read.failures.items():
-            failure.message = f"{labels[name.split()[1]]}: {failure.message}"
+            what, key = name.split(" ", 1)
+            failure.message = f"{labels.get(key, key)}: {failure.message}"
             self._problems.append(_error(failure))
-        for inst in todo:
-            self._details[inst.id] = {
-                "bandwidth": read.parts.get(f"bandwidth {inst.id}"),
-                "backup_schedule": read.parts.get(f"backup_schedule {inst.id}"),
-            }
+        for name, value in read.parts.items():
+            what, key = name.split(" ", 1)
+            if what == "availability":
+                self._available[key] = value
+            else:
+                self._details.setdefault(key, {"bandwidth": None, "backup_schedule": None})
+                self._details[key][what] = value
+        for name in read.failures:
+            what, key = name.split(" ", 1)
+            if what != "availability":
+                self._details.setdefault(key, {"bandwidth": None, "backup_schedule": None})
+
+    def _regions(self, instances: list[Instance]) -> list[Region]:
+        used = _used_regions(self._read.parts, instances)
+        return [
+            r.model_copy(update={"available_plans": self._available.get(r.id)})
+            for r in self._read.parts.get("regions", [])
+            if r.id in used
+        ]
 
     def _provider(
         self,
@@ -280,11 +366,16 @@ class ProviderCollection:
 
 
 def _read_all(client: VultrClient, parts: Mapping[str, Callable[[VultrClient], Any]]) -> _Read:
-    read = _Read()
     if not parts:
-        return read
+        return _Read()
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="vultr") as pool:
         futures = {name: pool.submit(fn, client) for name, fn in parts.items()}
+    return _gathered(futures)
+
+
+def _gathered(futures: Mapping[str, Future[Any]]) -> _Read:
+    """Finished futures sorted into results and API failures (anything else is a bug)."""
+    read = _Read()
     for name, future in futures.items():
         exc = future.exception()
         if exc is None:
