@@ -245,7 +245,12 @@ def secret_problems(config: Config) -> list[str]:
     ]
     mail_problem = config.mail.password_problem() if config.mail else None
     prometheus_problem = config.prometheus.secret_problem() if config.prometheus else None
-    return [p for p in (*problems, mail_problem, prometheus_problem) if p]
+    vultr_problem = None
+    if config.vultr is not None:
+        from codeb_report.provider.key import key_problem
+
+        vultr_problem = key_problem(config.vultr)
+    return [p for p in (*problems, mail_problem, prometheus_problem, vultr_problem) if p]
 
 
 def identity_problems(config: Config) -> list[str]:

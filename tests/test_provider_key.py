@@ -122,3 +122,23 @@ def test_the_vultr_table_refuses(table: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as raised:
         parse_config(FLEET + "[vultr]\n" + table + "\n", "f.toml")
     assert KEY_A not in raised.value.format_message()
+
+
+def test_check_config_names_a_missing_or_broken_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codeb_report.config import secret_problems
+
+    monkeypatch.delenv("VULTR_API_KEY", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    config = parse_config(FLEET + "[vultr]\n", "f.toml")
+    assert secret_problems(config) == [
+        "vultr: no API key: set VULTR_API_KEY, [vultr] api_key_env or api_key_file, "
+        "or api-key in ~/.vultr-cli.yaml"
+    ]
+    missing = tmp_path / "vultr-key"
+    config = parse_config(FLEET + f'[vultr]\napi_key_file = "{missing}"\n', "f.toml")
+    assert secret_problems(config) == [f"vultr: {missing}: cannot read: No such file or directory"]
+    monkeypatch.setenv("VULTR_API_KEY", KEY_A)
+    assert secret_problems(parse_config(FLEET + "[vultr]\n", "f.toml")) == []

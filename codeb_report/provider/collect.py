@@ -27,7 +27,7 @@ from codeb_report.logs import get_logger
 from codeb_report.provider import parse
 from codeb_report.provider.cli_version import vultr_cli_version
 from codeb_report.provider.client import ApiFailure, VultrClient
-from codeb_report.provider.key import ApiKey, KeyProblem, find_key
+from codeb_report.provider.key import NO_KEY, ApiKey, KeyProblem, find_key
 from codeb_report.provider.match import ServerKeys, match_servers
 from codeb_report.provider.model import (
     Instance,
@@ -43,10 +43,6 @@ from codeb_report.snapshot import Snapshot, now
 # Four requests in flight keep under the API's 30 requests per second at ~130 ms a request
 # (Seoul to the API); a faster link that hits the limit gets 429s, which are waited out.
 WORKERS = 4
-NO_KEY = (
-    "no API key: set VULTR_API_KEY, [vultr] api_key_env or api_key_file, "
-    "or api-key in ~/.vultr-cli.yaml"
-)
 # What phase one leaves for phase two, sent back from the child process.
 STATE = ("_read", "_error", "_key_source", "_cli_version", "_available", "_details", "_problems")
 FATAL = ("instances",)  # without it there is no provider view; other parts are problems

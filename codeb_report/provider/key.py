@@ -28,6 +28,11 @@ MAX_FILE = 64 * 1024  # a key file or vultr-cli.yaml is a few bytes
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{8,256}$")
 YAML_LINE = re.compile(r"""^api-key:\s*(?P<q>["']?)(?P<key>[^"'#\s]*)(?P=q)\s*(?:#.*)?$""")
 
+NO_KEY = (
+    "no API key: set VULTR_API_KEY, [vultr] api_key_env or api_key_file, "
+    "or api-key in ~/.vultr-cli.yaml"
+)
+
 log = get_logger("vultr")
 
 
@@ -129,3 +134,14 @@ def _from_vultr_cli(environ: Mapping[str, str], home: Path) -> ApiKey | None:
                 return _checked(match.group("key"), str(path))
         return None
     return None
+
+
+def key_problem(
+    settings: VultrSettings, environ: Mapping[str, str] | None = None, home: Path | None = None
+) -> str | None:
+    """Why no key can be used now (for ``check-config``), or None."""
+    try:
+        found = find_key(settings, environ, home)
+    except KeyProblem as exc:
+        return f"vultr: {exc}"
+    return None if found is not None else f"vultr: {NO_KEY}"
