@@ -153,6 +153,7 @@ def test_unmatched_instances_and_the_totals() -> None:
     assert (cost.plan.id, cost.monthly_cost, cost.region) == ("vc2-6c-16gb", 80, "icn")
     [finding] = run("provider.cost.unmatched", snapshot)
     assert plain(finding.description) == "1개 인스턴스 월 $5: `spare`"
+    assert finding.step == "설정에 없는 Vultr 인스턴스 1개 정리 (월 $5)"
     only_matched = with_provider(fleet(server("n1")), account(instance("n1")))
     assert run("provider.cost.unmatched", only_matched) == []
 

@@ -119,6 +119,7 @@ def cost_unmatched(view: ProviderView, _s: Snapshot, _t: Thresholds) -> Iterator
             more,
         ),
         action="사용 여부 확인 후 삭제 또는 설정에 추가",
+        step=f"설정에 없는 Vultr 인스턴스 {len(view.unmatched)}개 정리 (월 {usd(view.unmatched_monthly)})",
         summary=f"미확인 인스턴스 월 {usd(view.unmatched_monthly)}",
     )
 
