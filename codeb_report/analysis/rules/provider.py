@@ -108,6 +108,7 @@ def cost_unmatched(view: ProviderView, _s: Snapshot, _t: Thresholds) -> Iterator
     if not view.unmatched:
         return
     names = ", ".join(u.label for u in view.unmatched[:5])
+    monthly = usd(view.unmatched_monthly)
     more = f" 외 {len(view.unmatched) - 5}개" if len(view.unmatched) > 5 else ""
     yield Hit(
         priority=Priority.MEDIUM,
@@ -119,7 +120,7 @@ def cost_unmatched(view: ProviderView, _s: Snapshot, _t: Thresholds) -> Iterator
             more,
         ),
         action="사용 여부 확인 후 삭제 또는 설정에 추가",
-        step=f"설정에 없는 Vultr 인스턴스 {len(view.unmatched)}개 정리 (월 {usd(view.unmatched_monthly)})",
+        step=f"설정에 없는 Vultr 인스턴스 {len(view.unmatched)}개 정리 (월 {monthly})",
         summary=f"미확인 인스턴스 월 {usd(view.unmatched_monthly)}",
     )
 
