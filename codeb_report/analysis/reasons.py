@@ -140,7 +140,8 @@ PROBE_RULES: list[Rule] = [
         re.compile(r"AUTH required; no password configured"),
         _fixed("Redis 인증 필요 — 비밀번호 미설정"),
     ),
-    (re.compile(r"^(NOAUTH|WRONGPASS)\b"), _fixed("Redis 인증 실패")),
+    (re.compile(r"\bWRONGPASS\b"), _fixed("Redis 비밀번호 불일치")),
+    (re.compile(r"^NOAUTH\b"), _fixed("Redis 인증 실패")),
     (
         re.compile(r"^password_env: environment variable (?P<v>\S+) is not set"),
         lambda m: f"비밀번호 환경변수 {m['v']} 미설정",
@@ -153,7 +154,8 @@ PROBE_RULES: list[Rule] = [
         re.compile(r'database "(?P<d>[^"]+)" does not exist'),
         lambda m: f"데이터베이스 {m['d']} 없음",
     ),
-    (re.compile(r"password authentication failed|no password supplied"), _fixed("DB 인증 실패")),
+    (re.compile(r"password authentication failed"), _fixed("DB 비밀번호 불일치")),
+    (re.compile(r"no password supplied"), _fixed("DB 인증 실패 (비밀번호 미설정)")),
     (re.compile(r"the database system is starting up"), _fixed("DB 시작 중")),
     (re.compile(r"Could not connect to Redis|Connection refused", re.I), _fixed("연결 거부")),
     (re.compile(r"No such file or directory"), _fixed("파일 또는 소켓 없음")),
@@ -253,3 +255,29 @@ def connection_reason(error: str | None) -> Reason:
     if attempts:
         short += f", {attempts['n']}회 시도"
     return Reason(short, error)
+
+
+# What the database answered when codeb-report's password was refused (Redis WRONGPASS,
+# PostgreSQL's FATAL), and the run-time messages of a configured password it could not read.
+WRONG_PASSWORD = re.compile(
+    r"\bWRONGPASS\b|invalid username-password|password authentication failed"
+)
+UNSET_VARIABLE = re.compile(r"^password_env: environment variable (?P<v>\S+) is not set")
+UNREADABLE_FILE = re.compile(r"^password_file: ")
+
+
+def password_action(error: str | None, product: str) -> tuple[str, str] | None:
+    """(action, next step) when the error says the configured password is the problem:
+    wrong, its variable unset at run time, or its file unreadable; None otherwise."""
+    if not error:
+        return None
+    if WRONG_PASSWORD.search(error):
+        return (
+            "설정된 비밀번호가 틀림: password_env/password_file의 값을 서버의 비밀번호로 수정",
+            f"{product} 비밀번호 확인 (설정값 불일치)",
+        )
+    if m := UNSET_VARIABLE.search(error):
+        return (f"환경변수 {m['v']}를 실행 환경에 설정", f"{product} 비밀번호 환경변수 설정")
+    if UNREADABLE_FILE.search(error):
+        return ("비밀번호 파일의 경로와 권한 확인", f"{product} 비밀번호 파일 확인")
+    return None

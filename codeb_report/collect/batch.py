@@ -172,4 +172,6 @@ def apply_run(probe: Probe, run: ProbeRun, server: Server) -> ProbeOutcome:
         return outcome(ProbeStatus.FAILED, f"unreadable output: {invalid_value(exc)}")
     except Exception as exc:  # a parse bug must not cost the other probes
         return outcome(ProbeStatus.FAILED, f"unreadable output: {type(exc).__name__}: {exc}")
+    if reason := probe.problem():
+        return outcome(ProbeStatus.FAILED, reason)
     return outcome(ProbeStatus.OK)

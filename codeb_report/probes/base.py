@@ -60,6 +60,12 @@ class Probe(ABC):
         """A reason to record the probe as skipped rather than failed, or None."""
         return None
 
+    def problem(self) -> str | None:
+        """A reason to record the probe as failed although its output was read and kept,
+        e.g. a configured password that could not be read: the report keeps what was
+        collected, the run says it was partial (exit code 4, a warning in its log)."""
+        return None
+
     def failure(self, run: ProbeRun) -> str | None:
         """Why the run failed, or None when its output is to be parsed."""
         if run.exit_code == 0:

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 from codeb_report import units
 from codeb_report.analysis.model import Level, Priority, code, text
-from codeb_report.analysis.reasons import probe_reason
+from codeb_report.analysis.reasons import password_action, probe_reason
 from codeb_report.analysis.rules.base import Hit, reachable, rule
 from codeb_report.analysis.status import share
 from codeb_report.analysis.thresholds import Thresholds
-from codeb_report.snapshot import Snapshot
+from codeb_report.snapshot import ProbeStatus, Server, Snapshot
 
 
 def _where(container: str | None, error: str | None) -> list:
@@ -18,6 +18,11 @@ def _where(container: str | None, error: str | None) -> list:
     if reason := probe_reason(error):
         parts += text(": ") + reason.spans(detail=False)
     return parts
+
+
+def _failed(server: Server, probe: str) -> bool:
+    outcome = server.outcome(probe)
+    return outcome is not None and outcome.status == ProbeStatus.FAILED
 
 
 @rule("postgres.down")
@@ -87,13 +92,18 @@ def redis_auth_no_password(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
         rd = server.redis
         if rd is None or not rd.running or not rd.auth_required or rd.authenticated:
             continue
+        if _failed(server, "redis"):
+            continue  # a password that could not be read: probe.failed says so
+        found = password_action(rd.error, "Redis")
+        action, step = found or ("환경변수에 비밀번호 추가", "Redis 비밀번호 환경변수 설정")
+        reason = probe_reason(rd.error) if found else None
         yield Hit(
             priority=Priority.MEDIUM,
             server=server.name,
             title="Redis 인증",
-            description=text("인증 설정됨 - CLI에서 접근 불가"),
-            action="환경변수에 비밀번호 추가",
-            step="Redis 비밀번호 환경변수 설정",
+            description=reason.spans() if reason else text("인증 설정됨 - CLI에서 접근 불가"),
+            action=action,
+            step=step,
             # auth_required is read from the NOAUTH answer to PING.
             notes=[text("⚠️ Redis 인증 활성화됨 (NOAUTH 에러 발생)")],
         )
@@ -105,6 +115,19 @@ def postgres_db_list_unavailable(snapshot: Snapshot, _: Thresholds) -> Iterator[
     for server in reachable(snapshot):
         pg = server.postgresql
         if pg is None or not pg.running or pg.databases is not None:
+            continue
+        if _failed(server, "postgresql"):
+            continue  # a password that could not be read: probe.failed says so
+        if found := password_action(pg.error, "PostgreSQL"):
+            reason = probe_reason(pg.error)
+            yield Hit(
+                priority=Priority.MEDIUM,
+                server=server.name,
+                title="PostgreSQL 인증",
+                description=reason.spans() if reason else text("인증 실패"),
+                action=found[0],
+                step=found[1],
+            )
             continue
         yield Hit(
             priority=Priority.MEDIUM,

@@ -6,7 +6,12 @@ from collections.abc import Iterator
 
 from codeb_report import units
 from codeb_report.analysis.model import Level, Priority, text
-from codeb_report.analysis.reasons import connection_reason, probe_label, probe_reason
+from codeb_report.analysis.reasons import (
+    connection_reason,
+    password_action,
+    probe_label,
+    probe_reason,
+)
 from codeb_report.analysis.rules.base import Hit, reachable, rule
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import ProbeStatus, Snapshot
@@ -64,6 +69,18 @@ def probe_failed(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
             label = probe_label(outcome.probe)
             reason = probe_reason(outcome.reason)
             daemon_down = reason is not None and reason.short == "Docker 데몬 미실행"
+            if password := password_action(outcome.reason, label):
+                # The configured password could not be read: the probe collected what it
+                # could; the fix is the password, not the probe's command.
+                yield Hit(
+                    priority=Priority.MEDIUM,
+                    server=server.name,
+                    title=f"{label} 인증",
+                    description=reason.spans() if reason else text(label),
+                    action=password[0],
+                    step=password[1],
+                )
+                continue
             yield Hit(
                 priority=Priority.MEDIUM,
                 server=server.name,

@@ -26,5 +26,8 @@ class DatabaseProbe(Probe):
         elif settings.runtime != "auto":
             self.requires = (settings.runtime,)
 
+    def problem(self) -> str | None:
+        return self.password_problem
+
     def secrets(self) -> dict[str, str]:
         return {self.password_var: self.password} if self.password else {}
