@@ -238,6 +238,10 @@ class ProxyRoute(Model):
     paths: list[str] = Field(default_factory=list)  # path matchers; empty: any path
     upstreams: list[str] = Field(default_factory=list)  # dial addresses, "localhost:4001"
     dynamic: bool = False  # upstreams found at run time (SRV, A records), not listed
+    # Where the handler is in the admin API's configuration tree, e.g.
+    # "apps/http/servers/srv0/routes/0/handle/0/routes/0/handle/0": POSTing an upstream
+    # to <admin>/config/<handler>/upstreams adds it to the running proxy.
+    handler: str | None = None
 
 
 class ReverseProxy(Model):

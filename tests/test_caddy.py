@@ -50,6 +50,20 @@ def test_running_configuration_from_the_admin_api(caddy_server: CaddyServer) -> 
     assert set(route.hosts) == {"app.codeb.test", "localhost"}
 
 
+def test_handler_path_adds_an_upstream_to_the_running_proxy(caddy_server: CaddyServer) -> None:
+    """What scale-out.sh does on the proxy: POST a dial address to <handler>/upstreams."""
+    [route] = _collect(_probe(caddy_server)).proxy.routes  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{caddy_server.admin_port}/config/{route.handler}/upstreams"
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    added = urllib.request.Request(
+        url, data=b'{"dial": "localhost:4003"}', headers={"Content-Type": "application/json"}
+    )
+    with direct.open(added, timeout=10) as answer:
+        assert answer.status == 200
+    [again] = _collect(_probe(caddy_server)).proxy.routes  # type: ignore[union-attr]
+    assert again.upstreams == [*route.upstreams, "localhost:4003"]
+
+
 def test_caddyfile_adapted_when_the_admin_api_is_down(caddy_server: CaddyServer) -> None:
     caddy_server.stop()
     server = _collect(_probe(caddy_server))

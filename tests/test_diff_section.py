@@ -63,7 +63,7 @@ def test_without_an_earlier_snapshot_the_section_says_so(tmp_path: Path) -> None
     ]
     out = render_report(tonight, analyse(tonight), ["md"], tmp_path / "r", history=history)
     text = out[0].read_text()
-    assert "## 5. 전일 대비 변경 사항" in text
+    assert "## 7. 전일 대비 변경 사항" in text
     assert "이전의 스냅샷이 없어 비교할 수 없습니다." in text
     assert "스냅샷이 2회 이상 쌓이면 차트를 그립니다." in text
 
@@ -79,11 +79,11 @@ def test_a_broken_earlier_snapshot_is_left_out(tmp_path: Path) -> None:
 
 def test_markdown_has_both_sections(rendered: dict[str, Path]) -> None:
     text = rendered["md"].read_text()
-    changes = text.split("## 5. 전일 대비 변경 사항")[1].split("## 6. 리소스 추세")[0]
+    changes = text.split("## 7. 전일 대비 변경 사항")[1].split("## 8. 리소스 추세")[0]
     assert f"**비교 기준**: {gen.day_of(LAST - 1).isoformat()} 03:00" in changes
     assert "⏳ 지속" in changes  # n2's failed service, open since day 30
     assert "| 4일째 |" in changes
-    trends = text.split("## 6. 리소스 추세")[1]
+    trends = text.split("## 8. 리소스 추세")[1]
     assert "| n1 | `/data` | 10GB | 1GB | ⚠️ 10일 후 |" in trends
     assert "그 밖에 사용량이 늘고 있는 파일시스템 4개는 1년 이상 여유가 있습니다." in trends
     assert "<svg" not in text
@@ -105,9 +105,9 @@ def test_charts_are_in_the_pdf_as_korean_text_in_nanumgothic(rendered: dict[str,
     assert gen.day_of(LAST).strftime("%m-%d") in text  # x axis
     fonts = subprocess.run(["pdffonts", pdf], capture_output=True, check=True).stdout.decode()
     families = {line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:]}
-    assert families and all(f.startswith(("NanumGothic", "Noto-Color-Emoji")) for f in families), (
-        families
-    )
+    # DejaVu Sans Mono prints section 4's code blocks (box drawing, commands) only.
+    fonts_used = ("NanumGothic", "Noto-Color-Emoji", "DejaVu-Sans-Mono")
+    assert families and all(f.startswith(fonts_used) for f in families), families
 
 
 def test_the_mail_body_names_the_changes(output_root: Path, tmp_path: Path) -> None:
@@ -158,6 +158,6 @@ def test_codeb_report_run_writes_both_sections(tmp_path: Path) -> None:
     yesterday = (tonight - timedelta(days=1)).isoformat()
     assert f"**비교 기준**: {yesterday} 03:00 →" in report
     assert "➖ 제거: n1 (App Server)" in report  # the generated fleet is not this machine
-    assert "## 6. 리소스 추세" in report
+    assert "## 8. 리소스 추세" in report
     html = (tmp_path / tonight.isoformat() / "report.html").read_text()
     assert html.count("<svg") == 2 * 5  # n1..n4 of the history and this machine, 2 each

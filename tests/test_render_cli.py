@@ -59,7 +59,7 @@ def test_an_empty_fleet_still_renders(tmp_path: Path) -> None:
     snapshot = Snapshot(collected_at=datetime(2025, 12, 20, tzinfo=UTC), collector_version="0")
     paths = render_report(snapshot, analyse(snapshot), ["md", "html"], tmp_path)
     text = paths[0].read_text(encoding="utf-8")
-    assert "## 1. 서버 현황 요약" in text and "## 4. 결론" in text
+    assert "## 1. 서버 현황 요약" in text and "## 6. 결론" in text
 
 
 def test_render_with_the_example_configuration_uses_its_descriptions(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from codeb_report.render.html import HtmlFormat, markdown_to_html
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "h4",
     "p", "strong", "br", "hr", "table", "thead", "tbody", "tr", "th", "td", "ul", "ol",
-    "li", "code",
+    "li", "code", "pre",
 }  # fmt: skip
 
 
@@ -73,7 +73,12 @@ def test_hostile_text_is_printed_never_parsed() -> None:
     attributes = {
         (t, tuple(a)) for t, attrs in tags.tags for a in attrs if t not in ("html", "meta")
     }
-    assert attributes <= {("main", ("class", "report")), ("table", ("class", "keep"))}
+    assert attributes <= {
+        ("main", ("class", "report")),
+        ("table", ("class", "keep")),
+        ("code", ("class", "language-bash")),
+        ("code", ("class", "language-toml")),
+    }
     text = "".join(tags.text)
     for value in ("a|b", "<script>alert(1)</script>", "**x**", "tick`name", "[click](http"):
         assert value in text, value
@@ -130,8 +135,8 @@ def test_nightly_history_sections_follow_the_conclusion(tmp_path: Path) -> None:
     analysis = stages.analyse(snapshot)
     report = Report(snapshot, analysis, history=stages.history)
     headings = re.findall(r"^## (.+)$", report.markdown, re.M)
-    assert headings[-3:] == ["4. 결론", "5. 전일 대비 변경 사항", "6. 리소스 추세"]
+    assert headings[-3:] == ["6. 결론", "7. 전일 대비 변경 사항", "8. 리소스 추세"]
     page = HtmlFormat().render(report).decode("utf-8")
-    assert "<h2>4. 결론</h2>" in page and "<h2>5. 전일 대비 변경 사항</h2>" in page
-    assert page.count("<svg") >= 2 and page.index("<svg") > page.index("6. 리소스 추세")
+    assert "<h2>6. 결론</h2>" in page and "<h2>7. 전일 대비 변경 사항</h2>" in page
+    assert page.count("<svg") >= 2 and page.index("<svg") > page.index("8. 리소스 추세")
     assert Report(snapshot, analysis).charts_html == ""

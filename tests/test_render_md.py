@@ -77,14 +77,21 @@ def test_sections_follow_the_reference_numbered_in_order() -> None:
     assert headings == [
         "1. 서버 현황 요약",
         "2. 서버별 상세 분석",
-        "3. 즉시 개선 필요 사항",
-        "4. 결론",
+        "3. Vultr CLI 오토스케일링 기능 분석",
+        "4. 오토스케일링 구현 권장사항",
+        "5. 즉시 개선 필요 사항",
+        "6. 결론",
     ]
-    assert re.findall(r"^### 3\.\d .+$", text, re.M) == [
-        "### 3.1 High Priority",
-        "### 3.2 Medium Priority",
-        "### 3.3 Low Priority",
+    assert re.findall(r"^### 5\.\d .+$", text, re.M) == [
+        "### 5.1 High Priority",
+        "### 5.2 Medium Priority",
+        "### 5.3 Low Priority",
     ]
+    # Without a [vultr] table sections 3 and 4 say what the account would add.
+    vultr = text.split("## 3. ")[1].split("## 4. ")[0]
+    assert "**계정 데이터 없음**: 설정 파일에 `[vultr]` 표가 없어" in vultr
+    assert "`VULTR_API_KEY`" in vultr and "`~/.vultr-cli.yaml`" in vultr
+    assert "**Vultr CLI 버전**: 확인 안 함 (`[vultr]` 설정 없음)" in text
     assert text.startswith("# CodeB 서버 인프라 현황 리포트\n")
     assert "**생성일**: 2025-12-20" in text
     assert "**분석자**: codeb-report 0.1.0" in text
@@ -193,11 +200,11 @@ def test_long_connection_error_stays_out_of_the_summary_table() -> None:
 def test_findings_fill_their_priority_tables() -> None:
     snapshot = fleet()
     text = render(snapshot, analysis_of(snapshot))
-    high = text.split("### 3.1 High Priority")[1].split("### 3.2")[0]
+    high = text.split("### 5.1 High Priority")[1].split("### 5.2")[0]
     assert "| ⚠️ 백업 미설정 | n4 | `/opt/codeb/backups` 비어있음 | 백업 자동화 설정 |" in high
-    medium = text.split("### 3.2 Medium Priority")[1].split("### 3.3")[0]
+    medium = text.split("### 5.2 Medium Priority")[1].split("### 5.3")[0]
     assert medium.strip() == "해당 사항 없음"
-    conclusion = text.split("## 4. 결론")[1]
+    conclusion = text.split("## 6. 결론")[1]
     assert "- ✅ **안정성**: 모든 4대 서버 정상 가동" in conclusion
     assert "1. n4 백업 자동화 설정\n2. 모니터링 대시보드 구축" in conclusion
 

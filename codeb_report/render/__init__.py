@@ -37,7 +37,10 @@ def render_report(
     options: RenderOptions | None = None,
     history: HistoryReport | None = None,
 ) -> list[Path]:
-    """Write ``report.<format>`` for each format into ``out_dir``; return the paths written.
+    """Write ``report.<format>`` for each format into ``out_dir``; return their paths.
+
+    ``scale-out.sh`` (section 4's Option A) is written beside them when the account's data
+    fills it in.
 
     ``options`` carries what a configuration adds: title, time zone, descriptions;
     ``history`` the nightly run's sections on changes and trends.
@@ -66,4 +69,24 @@ def render_report(
             raise OutputError(f"{path}: cannot render {name}: {exc}") from exc
         write_output(path, data)
         written.append(path)
+    script = report.view.scaling.script
+    if script is not None:
+        _write_script(out_dir, script)
     return written
+
+
+def _write_script(out_dir: Path, text: str) -> Path:
+    """Section 4's Option A as ``scale-out.sh`` beside the report: the owner's alone (0700).
+
+    Unlike a report (written through a symlink as ``>`` would), an executable script is
+    never written where a planted link points: ``replace_file`` renames over the name."""
+    from codeb_report.atomic import replace_file
+    from codeb_report.errors import OutputError
+    from codeb_report.render.scale_out import FILENAME
+
+    path = out_dir / FILENAME
+    try:
+        replace_file(path, text.encode("utf-8"), 0o700)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    return path

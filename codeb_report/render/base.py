@@ -26,7 +26,8 @@ class Report:
 
     @cached_property
     def view(self) -> view.ReportView:
-        return view.build(self.snapshot, self.analysis, self.options)
+        trends = self.history.trends if self.history is not None else None
+        return view.build(self.snapshot, self.analysis, self.options, trends)
 
     @cached_property
     def markdown(self) -> str:

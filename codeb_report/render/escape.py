@@ -67,9 +67,31 @@ def code(value: object) -> Md:
     return Md(f"{fence}{pad}{text}{pad}{fence}")
 
 
+# Control characters a code block cannot show; tabs and newlines are its layout.
+_BLOCK_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]+")
+
+
+def fenced(text: object, info: str = "") -> Md:
+    """A fenced code block (commands, scripts, diagrams), fenced longer than any backtick
+    run inside, so collected text cannot close it. Its content is shown as is."""
+    body = _BLOCK_CONTROL.sub(" ", str(text)).replace("\t", "    ").strip("\n")
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return Md(f"{fence}{info}\n{body}\n{fence}")
+
+
 def spans(parts: list[Span]) -> Md:
     """Report text from the analysis: prose escaped, collected values as code spans."""
     return Md("".join(code(p.text) if p.code else md(p.text) for p in parts))
+
+
+def ticked(value: object) -> Md:
+    """Prose the views write with `code` parts between backticks: each part escaped as
+    prose or made a code span, so values inside stay what they are."""
+    parts = str(value).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: all of it is prose
+        return md(value)
+    return Md("".join(code(p) if i % 2 else md(p) for i, p in enumerate(parts)))
 
 
 def or_dash(value: object) -> Md:

@@ -17,7 +17,9 @@ def markdown_to_html(text: str) -> str:
     The Markdown template escapes collected text already; dropping python-markdown's raw
     HTML handling as well means no ``<tag>`` in the source can ever become an element.
     """
-    converter = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+    converter = markdown.Markdown(
+        extensions=["tables", "sane_lists", "fenced_code"], output_format="html"
+    )
     converter.preprocessors.deregister("html_block")
     converter.inlinePatterns.deregister("html")
     return keep_small_tables_whole(converter.convert(text))

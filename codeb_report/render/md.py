@@ -20,6 +20,8 @@ def render_markdown(report: ReportView, history: object | None = None, page: boo
         priorities=report.priorities,
         shape=report.shape,
         grouped=report.grouped,
+        scaling=report.scaling,
+        next_steps=report.next_steps,
         history=history,
         page=page,
     )

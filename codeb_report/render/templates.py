@@ -36,7 +36,14 @@ def markdown_env() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(code=escape.code, spans=escape.spans, md=escape.md, or_dash=escape.or_dash)
+    env.filters.update(
+        code=escape.code,
+        spans=escape.spans,
+        md=escape.md,
+        or_dash=escape.or_dash,
+        fenced=escape.fenced,
+        ticked=escape.ticked,
+    )
     return env
 
 

@@ -150,7 +150,9 @@ def _proxy(
     for name, server in sorted(_dict(servers).items()):
         server = _dict(server)
         listen = _texts(server.get("listen"))
-        _walk(server.get("routes"), _Place(str(name)[:MAX_TEXT], listen, [], []), 0, routes)
+        key = str(name)[:MAX_TEXT]
+        place = _Place(key, listen, [], [], f"apps/http/servers/{key}/routes")
+        _walk(server.get("routes"), place, 0, routes)
     return ReverseProxy(
         software="caddy",
         version=version,
@@ -163,28 +165,38 @@ def _proxy(
 
 
 class _Place:
-    """Where a handler sits: its server, listen addresses and the matchers above it."""
+    """Where a handler sits: its server, listen addresses, the matchers above it, and the
+    admin API path of the routes list it is in."""
 
-    def __init__(self, server: str, listen: list[str], hosts: list[str], paths: list[str]):
+    def __init__(
+        self, server: str, listen: list[str], hosts: list[str], paths: list[str], at: str
+    ) -> None:
         self.server, self.listen, self.hosts, self.paths = server, listen, hosts, paths
+        self.at = at
 
 
 def _walk(routes: Any, place: _Place, depth: int, found: list[ProxyRoute]) -> None:
     if depth > MAX_DEPTH or not isinstance(routes, list):
         return
-    for route in routes[: MAX_ROUTES * 4]:
+    for index, route in enumerate(routes[: MAX_ROUTES * 4]):
         if len(found) > MAX_ROUTES:
             return
         route = _dict(route)
         matchers = [_dict(m) for m in route.get("match") or [] if isinstance(m, dict)][:MAX_ITEMS]
         hosts = [h for m in matchers for h in _texts(m.get("host"))][:MAX_ITEMS]
         paths = [p for m in matchers for p in _texts(m.get("path"))][:MAX_ITEMS]
-        here = _Place(place.server, place.listen, hosts or place.hosts, paths or place.paths)
         handlers = route.get("handle")
-        for handler in handlers[:MAX_ITEMS] if isinstance(handlers, list) else []:
+        for number, handler in enumerate(
+            handlers[:MAX_ITEMS] if isinstance(handlers, list) else []
+        ):
             handler = _dict(handler)
+            at = f"{place.at}/{index}/handle/{number}"
+            here = _Place(
+                place.server, place.listen, hosts or place.hosts, paths or place.paths, at
+            )
             kind = handler.get("handler")
             if kind == "subroute":
+                here.at = f"{at}/routes"
                 _walk(handler.get("routes"), here, depth + 1, found)
             elif kind == "reverse_proxy":
                 found.append(_route(handler, here))
@@ -200,6 +212,7 @@ def _route(handler: dict[str, Any], place: _Place) -> ProxyRoute:
         paths=place.paths,
         upstreams=[str(d)[:MAX_TEXT] for d in dials if isinstance(d, str | int)],
         dynamic="dynamic_upstreams" in handler,
+        handler=place.at,
     )
 
 

@@ -8,15 +8,20 @@ module per block of the report: ``server`` joins them into section 2's view of a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from codeb_report import __version__
 from codeb_report.analysis.model import Analysis, Finding, Priority
 from codeb_report.outputdir import local_time
+from codeb_report.render.view import provider
 from codeb_report.render.view.fleet import FindingGroup, FleetShape, fleet_shape, grouped_findings
 from codeb_report.render.view.options import RenderOptions
 from codeb_report.render.view.ports import PortRow
 from codeb_report.render.view.server import ServerView, heading, server_view, unjudged
 from codeb_report.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from codeb_report.history.trends import Trends
 
 __all__ = ["PortRow", "RenderOptions", "ReportView", "ServerView", "build", "heading"]
 
@@ -29,17 +34,32 @@ class ReportView:
     servers: list[ServerView]
     analysis: Analysis
     priorities: list[tuple[Priority, list[Finding]]]
+    scaling: provider.ScalingView  # sections 3, 4 and 6's 스케일링 권장사항
     # Above the configuration's detail_threshold: summaries by role, details where needed.
     shape: FleetShape | None = None
     grouped: dict[Priority, list[FindingGroup]] | None = None  # findings of one rule, together
+
+    @property
+    def next_steps(self) -> list[str]:
+        """결론's 다음 단계: the findings' steps, then the scaling ones not said already."""
+        steps = list(self.analysis.next_steps)
+        for step in self.scaling.next_steps:
+            topic = step.split(" (")[0]
+            if not any(topic in s for s in steps):
+                steps.append(step)
+        return steps
 
 
 DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
 
 
 def build(
-    snapshot: Snapshot, analysis: Analysis, options: RenderOptions | None = None
+    snapshot: Snapshot,
+    analysis: Analysis,
+    options: RenderOptions | None = None,
+    trends: Trends | None = None,
 ) -> ReportView:
+    """``trends``: the nightly history's series, for the scaling advice's highest use."""
     options = options or RenderOptions()
     judged = {s.name: s for s in analysis.servers}
     servers = [
@@ -62,4 +82,10 @@ def build(
         priorities=[(p, analysis.by_priority(p)) for p in Priority],
         shape=shape,
         grouped=grouped,
+        scaling=provider.build(snapshot, recommended_plans(analysis), options.thresholds, trends),
     )
+
+
+def recommended_plans(analysis: Analysis) -> dict[str, str]:
+    """Server name -> the plan the analysis' right-sizing recommends (none without one)."""
+    return {}

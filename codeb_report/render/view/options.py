@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
+from codeb_report.analysis.thresholds import Thresholds
+
 if TYPE_CHECKING:
     from codeb_report.config import Config
 
@@ -30,6 +32,7 @@ class RenderOptions:
     units: Mapping[str, str] = field(default_factory=dict)
     containers: Mapping[str, str] = field(default_factory=dict)
     detail_threshold: int = DETAIL_THRESHOLD
+    thresholds: Thresholds | None = None  # what the scaling advice measures use against
 
     @classmethod
     def from_config(cls, config: Config) -> RenderOptions:
@@ -41,4 +44,5 @@ class RenderOptions:
             units=dict(d.units),
             containers=dict(d.containers),
             detail_threshold=config.report.detail_threshold,
+            thresholds=config.report.thresholds,
         )
