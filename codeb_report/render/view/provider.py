@@ -165,7 +165,11 @@ def build(
 def _cli_version(provider: Provider | None) -> str:
     if provider is None:
         return "확인 안 함 (`[vultr]` 설정 없음)"
-    return provider.cli_version or "vultr-cli 미설치 (Vultr API 직접 조회)"
+    if not provider.cli_version:
+        return "vultr-cli 미설치 (Vultr API 직접 조회)"
+    # `vultr-cli version` prints "Vultr-CLI v3.8.0"; the header gives the version.
+    found = re.search(r"\bv\d+(\.\d+)+\S*", provider.cli_version)
+    return found.group() if found else provider.cli_version
 
 
 def _problem(provider: Provider) -> str:

@@ -1,0 +1,88 @@
+"""Sections 3, 4 and 6's scaling advice when the account is missing, refused, or the use high."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from test_example_snapshot import EXAMPLE
+
+from codeb_report.analysis import analyse
+from codeb_report.provider.model import ProviderError
+from codeb_report.render import render_report
+from codeb_report.render.view.provider import build
+from codeb_report.snapshot import ListeningPort, Memory, Snapshot, load
+
+
+def markdown(snapshot: Snapshot, out: Path) -> str:
+    [md] = render_report(snapshot, analyse(snapshot), ["md"], out)
+    return md.read_text(encoding="utf-8")
+
+
+def test_a_refused_key_is_said_and_the_rest_of_the_report_stays(tmp_path: Path) -> None:
+    snapshot = load(EXAMPLE)
+    assert snapshot.provider is not None
+    snapshot.provider = snapshot.provider.model_copy(
+        update={
+            "error": ProviderError(kind="unauthorized", message="401", endpoint="/account"),
+            "instances": [],
+            "regions": [],
+            "plans": [],
+        }
+    )
+    text = markdown(snapshot, tmp_path)
+    section_3 = text.split("## 3. ")[1].split("## 4. ")[0]
+    assert "**계정 데이터를 읽지 못함**: API 키 거부 (401) (/account)" in section_3
+    assert "vultr-cli instance create" not in text
+    assert not (tmp_path / "scale-out.sh").exists()
+    assert "## 5. 즉시 개선 필요 사항" in text and "Caddy (n1)" in text  # the rest is there
+    assert "Vultr API 키 설정 (`~/.vultr-cli.yaml`)" in text
+
+
+def test_the_header_gives_vultr_cli_s_version_or_says_the_api_is_read(tmp_path: Path) -> None:
+    snapshot = load(EXAMPLE)
+    assert snapshot.provider is not None
+    snapshot.provider.cli_version = "Vultr-CLI v3.10.0"
+    assert build(snapshot).cli_version == "v3.10.0"
+    snapshot.provider.cli_version = None
+    assert build(snapshot).cli_version == "vultr-cli 미설치 (Vultr API 직접 조회)"
+    snapshot.provider = None
+    assert build(snapshot).cli_version == "확인 안 함 (`[vultr]` 설정 없음)"
+
+
+def test_other_proxies_are_a_later_step_said_as_such() -> None:
+    snapshot = load(EXAMPLE)
+    n2 = snapshot.server("n2")
+    assert n2 is not None
+    n2.ports.append(ListeningPort(address="0.0.0.0", port=443, process="nginx", pid=900))
+    notes = build(snapshot).architecture_notes
+    assert any("n2에서 nginx 감지" in n and "이후 단계" in n for n in notes), notes
+
+
+def test_high_use_turns_the_advice_to_scaling_out_now() -> None:
+    snapshot = load(EXAMPLE)
+    n1 = snapshot.server("n1")
+    assert n1 is not None and n1.memory is not None
+    total = n1.memory.total
+    n1.memory = Memory(total=total, used=total * 9 // 10, available=total - total * 9 // 10)
+    view = build(snapshot)
+    assert "메모리 90%가 주의 임계치를 넘었습니다" in view.choice
+    assert view.scaling[0][2].startswith("즉시 App 서버 추가 필요 (메모리 90%)")
+
+
+def test_without_a_proxy_the_app_servers_come_from_their_role() -> None:
+    snapshot = load(EXAMPLE)
+    n1 = snapshot.server("n1")
+    assert n1 is not None
+    n1.proxy = None
+    view = build(snapshot)
+    assert view.app_servers == ["n1"] and view.app_ports == []
+    assert any("리버스 프록시 정보 없음" in n for n in view.architecture_notes)
+    assert view.script is not None and "업스트림 추가는 직접" in view.script
+
+
+def test_the_collection_time_is_the_example_s() -> None:
+    # The script's date is the snapshot's, never the clock's.
+    view = build(load(EXAMPLE))
+    assert view.script is not None and "2025-12-20 계정 데이터" in view.script
+    assert datetime.now(UTC).date().isoformat() not in view.script
