@@ -86,3 +86,15 @@ def test_the_collection_time_is_the_example_s() -> None:
     view = build(load(EXAMPLE))
     assert view.script is not None and "2025-12-20 계정 데이터" in view.script
     assert datetime.now(UTC).date().isoformat() not in view.script
+
+
+def test_a_large_fleet_draws_a_few_boxes_and_counts_the_rest() -> None:
+    from codeb_report.snapshot import Server
+
+    snapshot = load(EXAMPLE)
+    snapshot.servers += [
+        Server(name=f"w{i}", host=f"10.0.0.{i}", role="Worker", reachable=True) for i in range(40)
+    ]
+    drawing = build(snapshot).architecture
+    assert len(drawing) < 30
+    assert any("+36 more" in line for line in drawing)

@@ -25,6 +25,7 @@ CLUSTER = "<CLUSTER_ID>"
 K8S_VERSION = "<KUBERNETES_VERSION>"
 # Processes that are reverse proxies codeb-report does not read yet (said in section 4).
 OTHER_PROXIES = ("nginx", "traefik", "haproxy", "apache2", "httpd", "envoy")
+MAX_OTHERS = 8  # servers drawn beside the proxy's tree
 APP_ROLE = re.compile(r"\bapp", re.I)
 
 ERROR_WORDS = {
@@ -262,6 +263,11 @@ def _architecture(fleet: _Fleet) -> tuple[list[str], list[str]]:
         for s in fleet.snapshot.servers
         if s.name not in shown
     ]
+    if len(others) > MAX_OTHERS:  # a large fleet: the drawing stays a drawing
+        others = [
+            *others[: MAX_OTHERS - 1],
+            Box(f"+{len(others) - MAX_OTHERS + 1} more", "servers"),
+        ]
     if others:
         lines += ([""] if lines else []) + architecture.server_rows(others)
     return lines, notes
