@@ -88,4 +88,6 @@ def build(
 
 def recommended_plans(analysis: Analysis) -> dict[str, str]:
     """Server name -> the plan the analysis' right-sizing recommends (none without one)."""
-    return {}
+    if analysis.provider is None:
+        return {}
+    return {s.server: s.recommended.id for s in analysis.provider.servers if s.recommended}
