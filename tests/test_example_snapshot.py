@@ -213,8 +213,16 @@ def test_findings(analysis: Analysis) -> None:
             f.action,
         )
         for f in analysis.findings
+        if not f.rule.startswith("provider.")  # the account's own: see test_account_findings
     ]
     assert got == FINDINGS
+
+
+def test_account_findings(analysis: Analysis) -> None:
+    """The reference had no API key; with the example's account the right-sizing rule sees
+    every server far below its plan and says so, as Low findings beside the reference's."""
+    account = [(f.rule, f.server) for f in analysis.findings if f.rule.startswith("provider.")]
+    assert account == [("provider.rightsize.down", name) for name in ("n1", "n2", "n3", "n4")]
 
 
 def test_conclusion(analysis: Analysis) -> None:
