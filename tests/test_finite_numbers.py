@@ -150,6 +150,6 @@ def test_a_bad_day_in_the_history_is_left_out_with_a_note(tmp_path: Path) -> Non
         tonight, analyse(tonight), ["md", "html"], tmp_path / "r", history=history
     )
     report = written[0].read_text()
-    assert "## 5. 전일 대비 변경 사항" in report and "## 6. 리소스 추세" in report
+    assert "## 7. 전일 대비 변경 사항" in report and "## 8. 리소스 추세" in report
     assert f"읽을 수 없는 스냅샷 1개는 변경 사항과 추세에서 제외했습니다: {bad_day}" in report
     assert written[1].read_text().count("<svg") >= 2
