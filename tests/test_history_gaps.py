@@ -115,3 +115,17 @@ def test_a_server_added_tonight_costs_no_analysis_of_the_nights_before(tmp_path:
     diff = diff_with_findings(nights[-1], tonight, counting, earlier=earlier, new_findings=only_n5)
     assert only_n5 and all(c.state == FindingState.NEW for c in diff.findings)
     assert analysed == [4]  # the previous night, for what it had; no earlier one
+
+
+def test_an_earlier_nights_forecast_needs_no_series_point_at_its_snapshot() -> None:
+    """Trends from Prometheus are sampled at its own steps, not at the snapshots' times:
+    the night is the series up to its snapshot."""
+    from codeb_report.history.trends import build_trends, forecasts_at
+
+    nights = [utc(gen.snapshot_for(i)) for i in range(5, 30)]
+    trends = build_trends(nights)
+    at = nights[-2].collected_at
+    exact = forecasts_at(trends, at)
+    assert [f.server for f in exact] == ["n1"]
+    assert forecasts_at(trends, at + timedelta(hours=1)) == exact  # between two points
+    assert forecasts_at(trends, nights[0].collected_at - timedelta(hours=1)) == []

@@ -8,6 +8,7 @@ counts, so a disk that was grown is not forecast from its old size.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -207,11 +208,11 @@ def forecasts_at(
     servers: Collection[str] | None = None,
 ) -> list[Finding]:
     """The forecast findings of an earlier night, the one whose snapshot was collected
-    ``at``: from the series of ``trends`` up to that snapshot, for ``servers`` only
-    (None: all). Empty when ``at`` is not in ``trends``."""
-    if at not in trends.times:
+    ``at``: from the series of ``trends`` up to that moment, for ``servers`` only
+    (None: all). The series' times need not be the snapshots' (Prometheus steps)."""
+    count = bisect_right(trends.times, at)
+    if count == 0:
         return []
-    count = trends.times.index(at) + 1
     series = [
         ServerSeries(one.name, disks={mount: points[:count] for mount, points in one.disks.items()})
         for one in trends.servers
