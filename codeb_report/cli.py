@@ -7,6 +7,7 @@ that ``codeb-report --help`` stays quick.
 from __future__ import annotations
 
 import inspect
+import logging
 import sys
 from pathlib import Path
 
@@ -181,7 +182,7 @@ def render(snapshot: Path, formats: list[str], out_dir: Path, config_path: Path 
 @click.option(
     "--keep",
     "keep_days",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=36500),
     metavar="N",
     help="Remove dated folders older than N days; the newest always stays.",
 )
@@ -325,7 +326,9 @@ def check_config(path: Path) -> None:
         load_config,
         secret_problems,
     )
+    from codeb_report.logs import setup_stderr
 
+    setup_stderr(logging.WARNING)  # a password or key file others can read is a warning
     config = load_config(path)
     problems = identity_problems(config) + known_hosts_problems(config) + secret_problems(config)
     if problems:
@@ -365,12 +368,12 @@ def check_config(path: Path) -> None:
 )
 @click.option(
     "--disk-step",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, max=100, min_open=True),
     help="Report disk use that moved by at least this many %p.  [default: 5]",
 )
 @click.option(
     "--memory-step",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, max=100, min_open=True),
     help="Report memory use that moved by at least this many %p.  [default: 10]",
 )
 @click.option(

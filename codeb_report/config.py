@@ -30,6 +30,7 @@ from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.collect.runner import MAX_OUTPUT
 from codeb_report.errors import ConfigError
 from codeb_report.history.settings import DiffSettings, TrendSettings
+from codeb_report.inputs import InputProblem, check_tree, read_text, warn_if_shared
 from codeb_report.mail.settings import MailSettings
 from codeb_report.metrics.settings import MetricsSettings
 from codeb_report.outputdir import OutputSettings
@@ -38,9 +39,10 @@ from codeb_report.prometheus.matchers import check_template
 from codeb_report.prometheus.settings import PrometheusSettings
 from codeb_report.provider.settings import VultrSettings
 from codeb_report.render.view.options import DETAIL_THRESHOLD
-from codeb_report.validation import field_path
+from codeb_report.validation import OneLine, field_path
 
 DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
+MAX_CONFIG_BYTES = 2**20  # a fleet of 1,000 servers is about 100 KB
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
@@ -52,7 +54,7 @@ class Section(BaseModel):
 # (TOML has real booleans and numbers, so a quoted one is a mistake).
 Flag = Annotated[bool, Strict()]
 Port = Annotated[int, Strict(), Field(ge=1, le=65535)]
-Seconds = Annotated[float, Strict(), Field(gt=0)]
+Seconds = Annotated[float, Strict(), Field(gt=0, le=86400)]  # at most a day
 # Keys of a TOML table are always strings: a port number as a key is converted.
 PortKey = Annotated[int, Field(ge=1, le=65535)]
 
@@ -64,7 +66,7 @@ class ServerConfig(Section):
     host: Annotated[str, Field(min_length=1)]
     port: Port | None = None
     user: str | None = None
-    role: str = "server"
+    role: OneLine = "server"
     identity_file: str | None = None
     tags: list[str] = Field(default_factory=list)
     # Wrap the probes in `sudo -n`: sudo must allow it without a password (NOPASSWD).
@@ -103,11 +105,11 @@ class SSHSettings(Section):
 
 
 class ReportSettings(Section):
-    title: str = DEFAULT_TITLE
+    title: OneLine = DEFAULT_TITLE
     timezone: str = "Asia/Seoul"
     thresholds: Thresholds = Field(default_factory=Thresholds)
     # More servers than this: section 1 by role, section 2 only servers needing attention.
-    detail_threshold: Annotated[int, Strict(), Field(ge=0)] = DETAIL_THRESHOLD
+    detail_threshold: Annotated[int, Strict(), Field(ge=0, le=100_000)] = DETAIL_THRESHOLD
 
     @field_validator("timezone")
     @classmethod
@@ -133,7 +135,7 @@ class Descriptions(Section):
 class RoleSettings(StackSettings):
     """What servers of one role run and keep (the stack probes' settings), and its label."""
 
-    label: str | None = None  # shown in the report, e.g. "App Server"
+    label: OneLine | None = None  # shown in the report, e.g. "App Server"
 
 
 class Config(Section):
@@ -209,8 +211,15 @@ def parse_config(text: str, source: str) -> Config:
     """Validate TOML text; errors are one line naming ``source`` and the field."""
     try:
         data = tomllib.loads(text)
+        check_tree(data)  # inf, nan and runaway nesting are never a setting
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not valid TOML: nested too deeply") from None
+    except InputProblem as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    except ValueError as exc:  # an integer past Python's 4,300 digits
+        raise ConfigError(f"{source}: not valid TOML: {str(exc).split(':')[0]}") from None
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
@@ -228,19 +237,21 @@ def parse_config(text: str, source: str) -> Config:
 
 def load_config(path: Path) -> Config:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except InputProblem as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     return parse_config(text, str(path))
 
 
 def secret_problems(config: Config) -> list[str]:
     """Password sources that cannot be read now, each naming its field."""
+    used = {server.role for server in config.servers}  # a role no server has reads nothing
     problems = [
         f"roles.{name}.{problem}"
         for name, role in config.roles.items()
+        if name in used
         for problem in role.secret_problems()
     ]
     mail_problem = config.mail.password_problem() if config.mail else None
@@ -259,11 +270,13 @@ def identity_problems(config: Config) -> list[str]:
     Checked by check-config rather than on load: rendering with a configuration must
     work on a machine that has no SSH keys.
     """
-    found = (
+    found = [
         _file_problem(f"servers[{server.name}].identity_file", expand(server.identity_file))
         for server in config.servers
         if server.identity_file is not None
-    )
+    ]
+    for path in {expand(s.identity_file) for s in config.servers if s.identity_file}:
+        warn_if_shared(path, "private key")  # ssh refuses such a key; say it here first
     return [problem for problem in found if problem]
 
 

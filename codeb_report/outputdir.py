@@ -46,7 +46,7 @@ class OutputSettings(BaseModel):
     # Use an absolute path when cron or systemd runs codeb-report.
     root: str = "output"
     # Remove dated folders older than this many days (never the newest); unset keeps all.
-    keep_days: int | None = Field(None, ge=1, strict=True)
+    keep_days: int | None = Field(None, ge=1, le=36500, strict=True)
 
 
 _AT_FDCWD = -100

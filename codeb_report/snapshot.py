@@ -27,11 +27,14 @@ from pydantic import (
 from codeb_report.atomic import write_output
 from codeb_report.controls import json_text
 from codeb_report.errors import SnapshotError
+from codeb_report.inputs import InputProblem, read_text
 from codeb_report.provider.model import Provider
 from codeb_report.provider.model import canonical as canonical_provider
 from codeb_report.validation import field_path
 
 SCHEMA_VERSION = 2
+# A 1,000-server snapshot is about 3 MB; past this a file is not a snapshot of ours.
+MAX_SNAPSHOT_BYTES = 64 * 2**20
 
 # Impossible values are refused on load, so that a hand-edited or corrupted snapshot is
 # named instead of turning into a report with negative disks or a 0-CPU server. Numbers
@@ -48,9 +51,10 @@ LoadAverage = Annotated[float, Field(ge=0, le=MAX_LOAD, allow_inf_nan=False)]
 
 
 class Model(BaseModel):
-    """Base for every snapshot part: unknown fields are errors, not silently dropped."""
+    """Base for every snapshot part: unknown fields are errors, not silently dropped, and
+    no float is inf or nan (JSON has no such number; the report's arithmetic would fail)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ProbeStatus(StrEnum):
@@ -297,8 +301,18 @@ class PrometheusSource(Model):
     queries: Count = 0  # instant queries the collection made
 
 
+def _version_required(schema: dict[str, Any]) -> None:
+    """In a file ``schema_version`` is required (``parse`` refuses a file without it); in
+    Python the model fills it in, hence the default."""
+    schema["required"] = ["schema_version", *schema.get("required", [])]
+
+
 class Snapshot(Model):
-    schema_version: int = SCHEMA_VERSION
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, json_schema_extra=_version_required
+    )
+
+    schema_version: Annotated[int, Field(strict=True, ge=1)] = SCHEMA_VERSION
     collected_at: AwareDatetime
     collector_version: str
     servers: list[Server] = Field(default_factory=list)
@@ -371,13 +385,17 @@ def save(snapshot: Snapshot, path: Path) -> None:
 def parse(text: str, source: str) -> Snapshot:
     """Validate snapshot JSON; errors name ``source`` and the offending field in one line."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise SnapshotError(f"{source}: not JSON: {exc.msg} (line {exc.lineno})") from None
+    except RecursionError:
+        raise SnapshotError(f"{source}: not a snapshot: nested too deeply") from None
+    except ValueError as exc:  # InputProblem included
+        raise SnapshotError(f"{source}: {exc}") from None
     if not isinstance(data, dict):
         raise SnapshotError(f"{source}: a snapshot is a JSON object")
     version = data.get("schema_version")
-    if not isinstance(version, int):
+    if type(version) is not int:  # true is an int to Python, not a version
         raise SnapshotError(f"{source}: schema_version: missing or not an integer")
     if version > SCHEMA_VERSION:
         raise SnapshotError(
@@ -395,6 +413,14 @@ def parse(text: str, source: str) -> Snapshot:
         field = field_path(tuple(err["loc"]), data) or "(top level)"
         message = err["msg"].removeprefix("Value error, ")
         raise SnapshotError(f"{source}: {field}: {message}") from None
+
+
+def _bounded_int(text: str) -> int:
+    """JSON integers as long as a 64-bit counter, no longer (Python's own limit is 4,300
+    digits, past which it raises, and a longer one overflows every float on the way)."""
+    if len(text.lstrip("-")) > 20:
+        raise ValueError(f"number {text[:12]}… ({len(text)} digits) is too large")
+    return int(text)
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
@@ -426,12 +452,14 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v
 
 
 def load(path: Path) -> Snapshot:
+    """Read and validate a snapshot file: a regular file of at most ``MAX_SNAPSHOT_BYTES``
+    (a FIFO or ``/dev/zero`` is refused before a byte is read)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, MAX_SNAPSHOT_BYTES)
     except FileNotFoundError:
         raise SnapshotError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SnapshotError(f"{path}: cannot read: {exc}") from None
+    except InputProblem as exc:
+        raise SnapshotError(f"{path}: {exc}") from None
     return parse(text, str(path))
 
 

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _one_line(value: str) -> str:
+    """A setting printed as one line (a mail subject, a heading): a newline there would
+    forge a mail header or break the heading, so control characters are refused."""
+    if found := _CONTROLS.search(value):
+        raise ValueError(f"control character U+{ord(found.group()):04X} not allowed (one line)")
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
 
 
 def field_path(loc: tuple[Any, ...], data: Any) -> str:

@@ -16,6 +16,11 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# Every figure of a configuration is bounded: past these a value is a typo, and an
+# unbounded one overflows a date or a timer later ("timestamp out of range").
+MAX_LOAD = 1000.0  # 5-minute load per CPU
+MAX_HOURS = 24.0 * 3650  # ten years
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -72,11 +77,11 @@ class LoadBands(_Model):
     낮음 < low_below ≤ 보통 (all ✅ 안정) < warn_at ≤ 높음 (⚠️ 주의) < crit_at ≤ 과부하 (❌ 위험).
     """
 
-    idle_below: float = Field(0.01, ge=0)
-    very_low_below: float = Field(0.02, ge=0)
-    low_below: float = Field(0.5, ge=0)
-    warn_at: float = Field(0.7, ge=0)
-    crit_at: float = Field(1.0, ge=0)
+    idle_below: float = Field(0.01, ge=0, le=MAX_LOAD)
+    very_low_below: float = Field(0.02, ge=0, le=MAX_LOAD)
+    low_below: float = Field(0.5, ge=0, le=MAX_LOAD)
+    warn_at: float = Field(0.7, ge=0, le=MAX_LOAD)
+    crit_at: float = Field(1.0, ge=0, le=MAX_LOAD)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -100,8 +105,8 @@ class Thresholds(_Model):
     percent. Disks are left out: scaling out adds CPUs and memory, not disk."""
     smaller_spec_ratio: float = Field(0.75, gt=0, le=1)
     """server.smaller_spec: memory below this share of the fleet's median memory."""
-    recent_reboot_hours: float = Field(24, ge=0)
+    recent_reboot_hours: float = Field(24, ge=0, le=MAX_HOURS)
     """server.rebooted: up for less than this many hours."""
-    backup_max_age_hours: float = Field(26, gt=0)
+    backup_max_age_hours: float = Field(26, gt=0, le=MAX_HOURS)
     """backup.stale: newest backup older than this (a daily job plus slack), unless the
     snapshot's backup directory carries its own max_age_hours."""

@@ -14,8 +14,12 @@ class DiffSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    disk_step: float = Field(5.0, gt=0, description="Disk use change, in %p, worth reporting.")
-    memory_step: float = Field(10.0, gt=0, description="Memory use change, in %p, worth reporting.")
+    disk_step: float = Field(
+        5.0, gt=0, le=100, description="Disk use change, in %p, worth reporting."
+    )
+    memory_step: float = Field(
+        10.0, gt=0, le=100, description="Memory use change, in %p, worth reporting."
+    )
 
 
 class TrendSettings(BaseModel):
@@ -24,17 +28,24 @@ class TrendSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     snapshots: int = Field(
-        30, ge=2, strict=True, description="Read at most this many latest snapshots (N)."
+        30, ge=2, le=3660, strict=True, description="Read at most this many latest snapshots (N)."
     )
     horizon_days: float = Field(
-        30.0, gt=0, description="A filesystem predicted full within this many days is a finding."
+        30.0,
+        gt=0,
+        le=3650,
+        description="A filesystem predicted full within this many days is a finding.",
     )
     high_days: float = Field(
-        7.0, gt=0, description="Within this many days the finding is High, otherwise Medium."
+        7.0,
+        gt=0,
+        le=3650,
+        description="Within this many days the finding is High, otherwise Medium.",
     )
     min_points: int = Field(
         3,
         ge=2,
+        le=3660,
         strict=True,
         description="A filesystem needs this many snapshots before it is forecast.",
     )

@@ -52,8 +52,8 @@ def resolve(arg: str, output_root: Path) -> Path:
     A date (``2025-12-19``) is looked up as ``output_root/2025-12-19/snapshot.json``.
     """
     path = Path(arg)
-    if path.is_file():
-        return path
+    if path.exists() and not path.is_dir():
+        return path  # a FIFO or device too: load says what is wrong with it
     if path.is_dir():
         inner = path / SNAPSHOT_FILE
         if inner.is_file():

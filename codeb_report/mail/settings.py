@@ -14,15 +14,14 @@ variable or file when the mail is sent, and registered with the log's redaction 
 
 from __future__ import annotations
 
-import os
 from email.utils import getaddresses, parseaddr
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from codeb_report.errors import Exit, UserError
 from codeb_report.logs import register_secret
+from codeb_report.validation import OneLine
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "plain": 25}
 
@@ -57,11 +56,11 @@ class MailSettings(BaseModel):
     cc: list[str] = Field(default_factory=list)
     # CA bundle to verify the server against instead of the system's (a private CA).
     ca_file: str | None = None
-    timeout: Annotated[float, Field(gt=0)] = 30.0
+    timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
     attempts: Annotated[int, Field(ge=1, le=10, strict=True)] = 4
     # Seconds before the first retry; doubled for each further one.
-    retry_delay: Annotated[float, Field(ge=0)] = 10.0
-    subject_prefix: str = "[CodeB]"
+    retry_delay: Annotated[float, Field(ge=0, le=3600)] = 10.0
+    subject_prefix: OneLine = "[CodeB]"
 
     @field_validator("sender")
     @classmethod
@@ -107,22 +106,17 @@ class MailSettings(BaseModel):
         return None
 
     def password(self) -> str | None:
-        """Read the login password now; it goes on the redaction list before it is returned."""
-        if self.password_env:
-            value = os.environ.get(self.password_env)
-            if not value:
-                raise MailError(
-                    f"mail.password_env: environment variable {self.password_env} is not set"
-                )
-        elif self.password_file:
-            path = Path(self.password_file).expanduser()
-            try:
-                value = path.read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                raise MailError(f"mail.password_file: {path}: {exc.strerror}") from None
-            if not value:
-                raise MailError(f"mail.password_file: {path} is empty")
-        else:
-            return None
-        register_secret(value, login=self.username)
+        """Read the login password now (a file's first line, as for every secret file);
+        it goes on the redaction list before it is returned."""
+        from codeb_report.probes.stack.settings import Secret
+
+        # Validated as this section's fields already (one source at most).
+        secret = Secret.model_construct(
+            password_env=self.password_env, password_file=self.password_file
+        )
+        value, problem = secret.resolve()
+        if problem:
+            raise MailError(f"mail.{problem}")
+        if value is not None:
+            register_secret(value, login=self.username)  # its SMTP AUTH forms too
         return value

@@ -24,7 +24,7 @@ from codeb_report.probes.stack.settings import Secret
 from codeb_report.prometheus.matchers import DEFAULT_TEMPLATE, check_template
 
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-Positive = Annotated[float, Strict(), Field(gt=0)]
+Positive = Annotated[float, Strict(), Field(gt=0, le=86400)]  # seconds, at most a day
 Label = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
@@ -47,7 +47,7 @@ class PrometheusSettings(BaseModel):
     # How often Prometheus scrapes node_exporter, and how many intervals a figure may be
     # old before it counts as stale (not shown as current).
     scrape_interval: Positive = 60.0
-    stale_after: Annotated[float, Strict(), Field(ge=1)] = 3.0
+    stale_after: Annotated[float, Strict(), Field(ge=1, le=1000)] = 3.0
     # A selector whose every series is a server of its own (collected from Prometheus
     # alone), e.g. 'up{job="node"}'. Name: the first of name_labels present, else the
     # instance without its port; role: role_label's value, else default_role.

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codeb_report.inputs import warn_if_shared
 from codeb_report.logs import get_logger, register_secret
 from codeb_report.provider.settings import VultrSettings
 
@@ -103,18 +103,9 @@ def _read_small(path: Path) -> str:
         raise KeyProblem(f"{path}: not UTF-8 text") from None
 
 
-def _warn_if_shared(path: Path) -> None:
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning("%s can be read by group or others (mode %o): chmod 600 it", path, mode & 0o777)
-
-
 def _from_file(path: Path) -> ApiKey:
     text = _read_small(path)
-    _warn_if_shared(path)
+    warn_if_shared(path, "API key")
     first = text.splitlines()[0] if text.strip() else ""
     if not first.strip():
         raise KeyProblem(f"{path}: empty (the first line is the key)")
@@ -130,7 +121,7 @@ def _from_vultr_cli(environ: Mapping[str, str], home: Path) -> ApiKey | None:
         for line in _read_small(path).splitlines():
             match = YAML_LINE.match(line.strip())
             if match and match.group("key"):
-                _warn_if_shared(path)
+                warn_if_shared(path, "API key")
                 return _checked(match.group("key"), str(path))
         return None
     return None

@@ -28,6 +28,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from codeb_report.inputs import InputProblem, first_line_secret
 from codeb_report.logs import register_secret
 
 Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
@@ -44,7 +45,7 @@ class Section(BaseModel):
 
 class BackupFolder(Section):
     path: Annotated[str, Field(pattern=r"^/")]
-    max_age_hours: Annotated[float, Field(gt=0)] = 26.0
+    max_age_hours: Annotated[float, Field(gt=0, le=24 * 3650)] = 26.0
 
 
 class Secret(Section):
@@ -69,14 +70,10 @@ class Secret(Section):
         if self.password_file:
             path = Path(self.password_file).expanduser()
             try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
-                return None, f"password_file: {path}: {reason}"
-            lines = text.splitlines()
-            if not lines or not lines[0]:
-                return None, f"password_file: {path}: empty"
-            return _one_line(lines[0], f"password_file {path}")
+                line = first_line_secret(path)
+            except InputProblem as exc:
+                return None, f"password_file: {path}: {exc}"
+            return _one_line(line, f"password_file {path}")
         return None, None
 
 
