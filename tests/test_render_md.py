@@ -13,6 +13,7 @@ from test_render_sample import HOSTILE, analysis_of, app_server, fleet, hostile_
 from codeb_report.analysis import analyse
 from codeb_report.render.base import Report
 from codeb_report.render.escape import code, md
+from codeb_report.snapshot import Server
 
 CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
@@ -131,6 +132,30 @@ def test_unreachable_server_shows_the_cross_and_the_reason() -> None:
     assert "**상태**: ❌ 연결 실패\n" in section
     assert "**원인**: `connection refused`" in section
     assert "리소스 현황" not in section
+
+
+def test_an_unreachable_servers_address_is_not_its_hostname() -> None:
+    """호스트명 is what the server calls itself; not collected, it is unknown (-), never
+    the address the IP column already shows."""
+    down = Server(
+        name="n6", host="203.0.113.9", address="203.0.113.9", role="Backup", reachable=False,
+        error="connection refused",
+    )  # fmt: skip
+    v6 = down.model_copy(update={"name": "n7", "host": "2001:db8::7", "address": None})
+    snapshot = fleet().model_copy(update={"servers": [*fleet().servers, down, v6]})
+    text = render(snapshot, analysis_of(snapshot))
+    assert "| **n6** | - | 203.0.113.9 | Backup | ❌ 연결 실패 | - |" in text
+    assert "| **n7** | - | - | Backup | ❌ 연결 실패 | - |" in text
+
+
+def test_a_server_without_a_role_is_headed_server_in_korean() -> None:
+    """The configuration's default role is the word "server": not a role to print."""
+    plain = app_server("n1").model_copy(update={"role": "server"})
+    snapshot = fleet().model_copy(update={"servers": [plain]})
+    text = render(snapshot, analysis_of(snapshot))
+    assert "| **n1** | n1-app | 192.0.2.10 | - | " in text
+    assert "### n1 - 서버 (192.0.2.10)" in text
+    assert "| server |" not in text and " - server (" not in text
 
 
 def test_skipped_probe_is_said_where_its_rows_would_be() -> None:
@@ -336,6 +361,8 @@ def test_database_details_follow_their_table() -> None:
         ("(DB)", "(DB) Server"),
         ("백업", "백업 서버"),
         ("스토리지 서버 (DB)", "스토리지 서버"),
+        ("server", "서버"),
+        ("Server", "서버"),
     ],
 )
 def test_section_2_heading_names_the_role_as_a_server(role: str, heading: str) -> None:

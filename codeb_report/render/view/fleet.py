@@ -22,6 +22,8 @@ from codeb_report.analysis.status import disk_share, load_per_cpu, share
 from codeb_report.render.view.server import ServerView
 from codeb_report.snapshot import Server
 
+NO_ROLE = "역할 없음"  # the row of servers given no role, in the summary by role
+
 _RANK = {Level.OK: 0, Level.WARN: 1, Level.CRIT: 2}
 _FINDING_LEVEL = {Priority.HIGH: Level.CRIT, Priority.MEDIUM: Level.WARN, Priority.LOW: Level.OK}
 # A grouped finding quotes this many servers' own descriptions and names this many
@@ -219,7 +221,8 @@ def fleet_shape(servers: list[ServerView], findings: list[Finding], threshold: i
     for view in servers:
         own = by_server.get(view.server.name, [])
         level = levels[view.server.name] = server_level(view, own)
-        roles.setdefault(view.server.role, RoleSummary(view.server.role)).add(view.server, level)
+        role = view.role or NO_ROLE
+        roles.setdefault(role, RoleSummary(role)).add(view.server, level)
         if needs_detail(view, level, own):
             detailed.append(view)
         else:
@@ -250,7 +253,7 @@ def compact_row(view: ServerView) -> CompactRow:
     return CompactRow(
         name=server.name,
         address=server.address or server.host,
-        role=server.role,
+        role=view.role or "-",
         memory=_pct(memory_figure(server)),
         disk=_pct(disk_figure(server)),
         load="-" if load is None else f"{load.value:.2f}",

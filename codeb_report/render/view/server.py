@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,9 +25,10 @@ from codeb_report.snapshot import Server
 class ServerView:
     server: Server
     analysis: ServerAnalysis
-    hostname: str
+    hostname: str | None  # as the server says it, else the configured name; never an address
     location: str  # address, or host when no address is known
     heading: str  # the role as section 2's heading says it: "Storage Server"
+    role: str | None  # the 역할 column; None for a server given no role
     failure: Reason | None = None  # why an unreachable server was not collected
     containers: list[ContainerRow] = field(default_factory=list)
     stopped: list[ContainerRow] = field(default_factory=list)
@@ -39,16 +41,36 @@ class ServerView:
     gaps: dict[str, list[Gap]] = field(default_factory=dict)  # by section; "other" for the rest
 
 
+# The role a configuration gives a server that names none (config.ServerConfig.role).
+DEFAULT_ROLE = "server"
+
+
+def shown_role(role: str) -> str | None:
+    """The 역할 column: a server given no role has none to show (not the word "server")."""
+    return None if role.strip().lower() in ("", DEFAULT_ROLE) else role
+
+
 def heading(role: str) -> str:
     """Section 2 names a server by its role as a noun: "Storage (DB)" -> "Storage Server",
-    "Streaming" -> "Streaming Server", "App Server" stays; Korean roles get 서버."""
+    "Streaming" -> "Streaming Server", "App Server" stays; Korean roles get 서버, and a
+    server without a role is simply 서버."""
     base = re.sub(r"\s*\([^)]*\)\s*$", "", role).strip() or role.strip()
-    if not base:
+    if not base or shown_role(base) is None:
         return "서버"
     korean = any("\uac00" <= ch <= "\ud7a3" for ch in base)
     if korean:
         return base if base.endswith("서버") else f"{base} 서버"
     return base if base.lower().endswith("server") else f"{base} Server"
+
+
+def _name_of(host: str) -> str | None:
+    """The 호스트명 of a server not collected: the name it was reached by, unless that is an
+    address (which the IP column shows; as 호스트명 it would pass for the server's name)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host
+    return None
 
 
 def unjudged(server: Server) -> ServerAnalysis:
@@ -59,8 +81,11 @@ def unjudged(server: Server) -> ServerAnalysis:
 def server_view(
     server: Server, judged: ServerAnalysis, at: datetime, options: RenderOptions
 ) -> ServerView:
-    hostname = server.system.hostname if server.system else server.host
-    view = ServerView(server, judged, hostname, server.address or server.host, heading(server.role))
+    hostname = server.system.hostname if server.system else _name_of(server.host)
+    location = server.address or server.host
+    view = ServerView(
+        server, judged, hostname, location, heading(server.role), shown_role(server.role)
+    )
     if not server.reachable:
         view.failure = connection_reason(server.error) if server.error else None
         return view
