@@ -416,9 +416,10 @@ def parse(text: str, source: str) -> Snapshot:
 
 
 def _bounded_int(text: str) -> int:
-    """JSON integers as long as a 64-bit counter, no longer (Python's own limit is 4,300
-    digits, past which it raises, and a longer one overflows every float on the way)."""
-    if len(text.lstrip("-")) > 20:
+    """A JSON integer, said in one line past Python's own limit (4,300 digits, whose error
+    advises changing the interpreter); shorter ones reach the model, which names the field
+    of one beyond ``MAX_INT``."""
+    if len(text.lstrip("-")) > 4000:
         raise ValueError(f"number {text[:12]}… ({len(text)} digits) is too large")
     return int(text)
 
