@@ -11,6 +11,7 @@ exception leaves it: whatever goes wrong becomes ``Provider.error`` or one of it
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -132,6 +133,9 @@ class ProviderCollection:
         collection (the run calls it before any other thread exists)."""
         self._find_key()  # here, so the parent's log redaction knows the key
         if process and "fork" in multiprocessing.get_all_start_methods():
+            # The child inherits unwritten buffers and would write them a second time.
+            sys.stdout.flush()
+            sys.stderr.flush()
             context = multiprocessing.get_context("fork")
             receive, send = context.Pipe(duplex=False)
             self._process = context.Process(
