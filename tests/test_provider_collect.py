@@ -291,3 +291,15 @@ def test_a_child_process_past_the_deadline(vultr_api: FakeVultr, tmp_path: Path)
     vultr_api.script("/instances", Answer(delay=4.0, body={"instances": []}))
     provider = collect(vultr_api, tmp_path, process=True, deadline=1.0)
     assert provider.error.kind == "timeout"
+
+
+def test_no_client_in_the_parent_when_the_child_matched_everything(
+    vultr_api: FakeVultr, tmp_path: Path
+) -> None:
+    configured = [ServerKeys("n1", "videopick-phase2-app")]  # matched by label in the child
+    collection = ProviderCollection(
+        settings(vultr_api), configured, environ={"VULTR_API_KEY": TEST_KEY}, home=tmp_path
+    )
+    provider = collection.start(process=True).finish(configured)
+    assert provider.instance_of("n1").bandwidth is not None
+    assert collection._client is None  # no httpx client (nor its import) after SSH

@@ -270,10 +270,6 @@ class ProviderCollection:
     def _assemble(self, servers: Sequence[ServerKeys]) -> Provider:
         instances = match_servers(self._read.parts.get("instances", []), servers)
         if self._key is not None and self._error is None:
-            # The servers took longer than the API's deadline: a little more for the few
-            # instances only the addresses SSH connected to could match.
-            client = self._connect()
-            client.deadline = max(client.deadline, time.monotonic() + self.settings.deadline / 4)
             self._fetch_details(instances)
         plans: list[Plan] = self._read.parts.get("plans", [])
         instances = _named_os(_priced(instances, plans), self._read.parts.get("os", []))
@@ -300,9 +296,16 @@ class ProviderCollection:
         return jobs
 
     def _fetch_details(self, instances: list[Instance]) -> None:
+        """Details of instances only the addresses SSH connected to could match. Most runs
+        have none: then no client is made here (after a child process read the lists, that
+        would import httpx on the run's critical path)."""
         jobs = self._detail_jobs(instances)
-        if jobs:
-            self._apply_follow_ups(instances, _read_all(self._connect(), jobs))
+        if not jobs:
+            return
+        client = self._connect()
+        # The servers may have taken longer than the API's deadline: a little more time.
+        client.deadline = max(client.deadline, time.monotonic() + self.settings.deadline / 4)
+        self._apply_follow_ups(instances, _read_all(client, jobs))
 
     def _apply_follow_ups(self, instances: list[Instance], read: _Read) -> None:
         """Availability per region and details per instance; failures become problems."""
