@@ -202,3 +202,19 @@ def test_https_verified_against_the_configured_ca(
         assert missing.prometheus.error == "ca_file /nonexistent/ca.pem: No such file or directory"
     finally:
         server.stop()
+
+
+def test_range_answers_keep_only_finite_values_on_the_grid(
+    canned_http: tuple[str, CannedAnswer],
+) -> None:
+    url, answer = canned_http
+    good = [[100, "1"], [110, "NaN"], [120, "+Inf"], [130, "2.5"], [990, "9"]]
+    bad = [[100, "1"], "junk", [120, "x"], [140, "4"]]
+    result = [{"metric": {"i": "a"}, "values": good}, {"metric": {"i": "b"}, "values": bad}]
+    answer.body = json.dumps(
+        {"status": "success", "data": {"resultType": "matrix", "result": result}}
+    ).encode()
+    with PrometheusClient(PrometheusSettings(url=url)) as client:
+        a, b = client.query_range("x", 100, 140, 10)
+    assert a.values == [1.0, None, None, 2.5, None]  # 990 is off the grid
+    assert b.values == [1.0, None, None, None, 4.0]

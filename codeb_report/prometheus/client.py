@@ -111,13 +111,8 @@ class PrometheusClient:
         count = round((end - start) / step) + 1
         result = []
         for item in _results(data):
-            values: list[float | None] = [None] * count
             pairs = item.get("values")
-            for pair in pairs if isinstance(pairs, list) else []:
-                point = _number(pair)
-                index = round((point[0] - start) / step) if point else -1
-                if point and 0 <= index < count:
-                    values[index] = point[1]
+            values = _aligned(pairs if isinstance(pairs, list) else [], start, step, count)
             result.append(RangeSeries(_labels(item), values))
         del data  # the parsed answer: the largest thing held, released before the next
         return result
@@ -189,6 +184,27 @@ def _labels(item: dict[str, Any]) -> Labels:
     if not isinstance(metric, dict):
         return {}
     return {str(k): str(v) for k, v in metric.items()}
+
+
+def _aligned(pairs: list[Any], start: float, step: float, count: int) -> list[float | None]:
+    """[[time, "value"], ...] as values at ``start + i * step``. A thousand servers over
+    months are millions of points: the well-formed answer takes the tight loop, anything
+    else (a malformed pair) the careful one."""
+    values: list[float | None] = [None] * count
+    try:
+        for at, text in pairs:
+            value = float(text)
+            index = int((at - start) / step + 0.5)
+            if 0 <= index < count and value - value == 0:  # finite: NaN and ±Inf fail
+                values[index] = value
+    except (TypeError, ValueError):
+        values = [None] * count
+        for pair in pairs:
+            point = _number(pair)
+            index = round((point[0] - start) / step) if point else -1
+            if point and 0 <= index < count:
+                values[index] = point[1]
+    return values
 
 
 def _number(pair: Any) -> tuple[float, float] | None:
