@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     import httpx
 
 Labels = dict[str, str]
+# Label values become names, hostnames and mounts in the report: a longer one (no real
+# hostname, kernel or OS name comes near) is cut, so that one series cannot make the
+# report megabytes long.
+MAX_LABEL_CHARS = 1024
 
 
 class PrometheusError(Exception):
@@ -183,7 +187,11 @@ def _labels(item: dict[str, Any]) -> Labels:
     metric = item.get("metric")
     if not isinstance(metric, dict):
         return {}
-    return {str(k): str(v) for k, v in metric.items()}
+    return {str(k): _bounded(str(v)) for k, v in metric.items()}
+
+
+def _bounded(value: str) -> str:
+    return value if len(value) <= MAX_LABEL_CHARS else value[: MAX_LABEL_CHARS - 1] + "…"
 
 
 def _aligned(pairs: list[Any], start: float, step: float, count: int) -> list[float | None]:

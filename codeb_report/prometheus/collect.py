@@ -27,7 +27,15 @@ from codeb_report.probes.filesystems import PSEUDO_TYPES, one_per_device
 from codeb_report.prometheus.client import Labels, PrometheusClient, PrometheusError, Sample
 from codeb_report.prometheus.matchers import Index, Matcher, fleet_filter, selector
 from codeb_report.prometheus.settings import PrometheusSettings
-from codeb_report.snapshot import Filesystem, Memory, Swap, SystemInfo
+from codeb_report.snapshot import (
+    MAX_CPUS,
+    MAX_INT,
+    MAX_LOAD,
+    Filesystem,
+    Memory,
+    Swap,
+    SystemInfo,
+)
 
 MEMORY = ("node_memory_MemTotal_bytes", "node_memory_MemAvailable_bytes")
 SWAP = ("node_memory_SwapTotal_bytes", "node_memory_SwapFree_bytes")
@@ -231,23 +239,29 @@ def _system(uname: Labels, series: _Series, cpus: int | None) -> SystemInfo:
         v for v in (os_labels.get("name"), os_labels.get("version")) if v
     )
     boot, clock = series.value(BOOT), series.value(CLOCK)
-    uptime = max(int(clock - boot), 0) if boot is not None and clock is not None else None
+    uptime = _bytes(max(clock - boot, 0)) if boot is not None and clock is not None else None
     one, five, fifteen = (series.value(m) for m in LOAD)
     load = None
     if one is not None and five is not None and fifteen is not None:
-        load = (one, five, fifteen) if min(one, five, fifteen) >= 0 else None
+        # The snapshot's bounds: an impossible figure is left out, not a failed collection.
+        load = (
+            (one, five, fifteen)
+            if 0 <= min(one, five, fifteen) <= max(one, five, fifteen) <= MAX_LOAD
+            else None
+        )
     return SystemInfo(
         hostname=uname.get("nodename") or uname.get("instance", "?"),
         os=pretty or None,
         kernel=uname.get("release") or None,
         uptime_seconds=uptime,
-        cpu_count=cpus if cpus and cpus > 0 else None,
+        cpu_count=cpus if cpus and 0 < cpus <= MAX_CPUS else None,
         load=load,
     )
 
 
 def _bytes(value: float | None) -> int | None:
-    return int(value) if value is not None and value >= 0 else None
+    """A count as the snapshot holds it; None when negative or past a 64-bit integer."""
+    return int(value) if value is not None and 0 <= value <= MAX_INT else None
 
 
 def _memory(reading: Reading, series: _Series) -> None:
