@@ -55,6 +55,20 @@ def make_folder(path: Path) -> None:
         raise OutputError(f"{path}: cannot create the folder: {_reason(exc, path)}") from None
 
 
+def make_private_folders(path: Path) -> None:
+    """``mkdir -p`` whose every new folder is 0700 (``Path.mkdir(parents=True)`` gives the
+    missing parents the umask's mode: 0777 under umask 000). Raises ``OSError``."""
+    if path.is_dir():
+        return
+    if path.parent != path:
+        make_private_folders(path.parent)
+    try:
+        path.mkdir(mode=FOLDER_MODE)
+    except FileExistsError:
+        if not path.is_dir():  # a file where a folder should be: said as mkdir -p says it
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path)) from None
+
+
 def create_private(path: Path) -> None:
     """Create ``path`` empty, 0600, unless it exists; never through a symlink (for files a
     library opens itself afterwards, such as the run's log)."""

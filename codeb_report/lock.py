@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
+from codeb_report.atomic import make_private_folders
 from codeb_report.errors import Exit, OutputError, UserError
 from codeb_report.outputdir import local_time
 
@@ -69,7 +70,7 @@ def run_lock(path: Path, zone: tzinfo | None = None) -> Iterator[None]:
 def _open(path: Path) -> int:
     flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_folders(path.parent)
         fd = os.open(path, flags, 0o600)
     except OSError as exc:
         reason = "a symlink; not ours, move it away" if exc.errno == errno.ELOOP else None

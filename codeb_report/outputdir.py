@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from codeb_report.atomic import make_private_folders
 from codeb_report.errors import OutputError
 
 LATEST = "latest"
@@ -144,7 +145,7 @@ class OutputRoot:
     def stage(self, day: date) -> Path:
         """A new, empty, hidden folder beside the day's folder to write the run into."""
         try:
-            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_folders(self.root)
             return Path(tempfile.mkdtemp(prefix=f".{day.isoformat()}.new-", dir=self.root))
         except OSError as exc:
             raise OutputError(f"{self.root}: cannot create a folder: {exc.strerror}") from None

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codeb_report.atomic import make_private_folders
 from codeb_report.collect.known_hosts_format import (
     CERT_AUTHORITY,
     REVOKED,
@@ -179,7 +180,7 @@ class KnownHosts:
         label = hashed_name(name) if hashed else name
         line = f"{label} {key.get_name()} {key.get_base64()}\n".encode()
         with self._lock:
-            self.record_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_folders(self.record_file.parent)
             fd = os.open(self.record_file, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
