@@ -138,9 +138,18 @@ def _balancer(v: Values) -> list[str]:
     if not v.balancer:
         return []
     attach = vultr_cli.load_balancer_attach(v.balancer, [*v.attached, "$NEW_ID"])
-    words = [vultr_cli.quote(w) if "$NEW_ID" not in w else f'"{w}"' for w in attach.words]
+    words = [_with_new_id(w) for w in attach.words]
     return [
         "",
         "# 3. 로드밸런서에 연결 (--instances는 연결 목록 전체를 바꾼다)",
         " ".join(words),
     ]
+
+
+def _with_new_id(word: str) -> str:
+    """A word holding ``$NEW_ID``: the variable expands, everything around it (the ids the
+    API listed) is quoted, so no ``$(...)`` or quote in an id is ever run by the shell."""
+    parts = word.split("$NEW_ID")
+    if len(parts) == 1:
+        return vultr_cli.quote(word)
+    return '"$NEW_ID"'.join(shlex.quote(p) if p else "" for p in parts)
