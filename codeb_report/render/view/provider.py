@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.provider.model import Instance, KubernetesCluster, NodePool, Provider, Region
 from codeb_report.render import scale_out, vultr_cli
+from codeb_report.render.escape import one_line
 from codeb_report.render.view import architecture
 from codeb_report.render.view.architecture import Box, ascii_label
 from codeb_report.render.view.usage import Usage, measure
@@ -50,7 +51,9 @@ class Block:
 
     @property
     def text(self) -> str:
-        return f"# {self.comment}\n{self.command}"
+        # One line: a newline in a name from the API would start a command of its own
+        # in a block an operator copies into a shell.
+        return f"# {one_line(self.comment)}\n{self.command}"
 
 
 @dataclass(frozen=True)
