@@ -12,6 +12,7 @@ import pytest
 from fleet_gen import large_fleet
 
 from codeb_report.analysis import analyse
+from codeb_report.analysis.model import Priority
 from codeb_report.config import parse_config
 from codeb_report.errors import ConfigError
 from codeb_report.render import RenderOptions
@@ -193,3 +194,16 @@ def test_trend_charts_of_a_large_fleet_show_the_fleet_then_few_servers() -> None
     assert "서버별 차트는 점검이 필요한 서버 4대만 그렸습니다" in html and "나머지 96대" in html
     # A small fleet keeps a chart row per server and no fleet row.
     assert len(re.findall(r'aria-label="[^"]+ 추세 차트"', history.charts_html)) == 100
+
+
+def test_a_low_observation_alone_keeps_a_server_in_the_compact_table() -> None:
+    snapshot = large_fleet(30, trouble=0.1)
+    rebooted = snapshot.servers[0]
+    assert rebooted.system is not None
+    rebooted.system.uptime_seconds = 600  # 최근 재부팅: a Low finding
+    text = markdown(snapshot)
+    assert any(f.server == rebooted.name for f in analyse(snapshot).by_priority(Priority.LOW))
+    assert f"### {rebooted.name} - " not in section(text, 2)
+    assert rebooted.name in [r[0] for r in table_rows(section(text, 2), "### 정상 서버")]
+    low = table_rows(section(text, 3), "Low Priority")
+    assert any("최근 재부팅" in r[0] and rebooted.name in r[1] for r in low)

@@ -14,7 +14,13 @@ from codeb_report import __version__
 from codeb_report.analysis.model import Analysis, Finding, Priority
 from codeb_report.outputdir import local_time
 from codeb_report.render.view import provider
-from codeb_report.render.view.fleet import FindingGroup, FleetShape, fleet_shape, grouped_findings
+from codeb_report.render.view.fleet import (
+    FindingGroup,
+    FleetShape,
+    fleet_shape,
+    grouped_findings,
+    natural,
+)
 from codeb_report.render.view.options import RenderOptions
 from codeb_report.render.view.ports import PortRow
 from codeb_report.render.view.server import ServerView, heading, server_view, unjudged
@@ -71,7 +77,7 @@ def build(
     shape = grouped = None
     if len(servers) > options.detail_threshold:
         shape = fleet_shape(servers, analysis.findings, options.detail_threshold)
-        order = [s.name for s in snapshot.servers]
+        order = sorted((s.name for s in snapshot.servers), key=natural)
         grouped = {p: grouped_findings(analysis.by_priority(p), order) for p in Priority}
     return ReportView(
         title=options.title or DEFAULT_TITLE,

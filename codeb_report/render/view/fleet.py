@@ -5,14 +5,15 @@ server gets its row in section 1 and its block in section 2, as in the reference
 Above it, a page per server would bury the few servers that need attention, so:
 
 * section 1 counts the servers of each role by state and names the worst figures;
-* section 2 details only the servers that need attention (a finding of any priority, or
+* section 2 details only the servers that need attention (a High or Medium finding, or
   anything not ✅: connection, a figure, a container, a service, a failed probe); every
-  other server is one row of a compact table;
+  other server is one row of a compact table, all of them in the order of their names;
 * the findings section groups the findings of one rule into one row with its servers.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -206,8 +207,16 @@ class FleetShape:
         return whole
 
 
-def needs_detail(view: ServerView, level: Level, findings: list[Finding]) -> bool:
-    return level != Level.OK or bool(findings)
+def needs_detail(level: Level) -> bool:
+    """Anything not ✅, or a High or Medium finding. A Low observation alone (최근 재부팅,
+    a smaller server than the fleet's usual) does not: it stays in its grouped row of the
+    findings section, or a fleet of mixed sizes would detail a third of its servers."""
+    return level != Level.OK
+
+
+def natural(name: str) -> tuple[object, ...]:
+    """node-2 before node-10: a large fleet's lists are read by name."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", name))
 
 
 def fleet_shape(servers: list[ServerView], findings: list[Finding], threshold: int) -> FleetShape:
@@ -218,12 +227,12 @@ def fleet_shape(servers: list[ServerView], findings: list[Finding], threshold: i
     roles: dict[str, RoleSummary] = {}
     detailed: list[ServerView] = []
     compact: list[CompactRow] = []
-    for view in servers:
+    for view in sorted(servers, key=lambda v: natural(v.server.name)):
         own = by_server.get(view.server.name, [])
         level = levels[view.server.name] = server_level(view, own)
         role = view.role or NO_ROLE
         roles.setdefault(role, RoleSummary(role)).add(view.server, level)
-        if needs_detail(view, level, own):
+        if needs_detail(level):
             detailed.append(view)
         else:
             compact.append(compact_row(view))
