@@ -104,13 +104,17 @@ def fleet_of(count: int, out: Path) -> Path:
 
 
 def thousand(out: Path) -> Path:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from fleet_gen import large_fleet
-
-    from codeb_report.snapshot import save
+    """Generated in a child process: wait4's peak memory of every later child would
+    otherwise start from this process' own (a fork inherits its high-water mark)."""
+    import subprocess
 
     path = out / "fleet-1000.json"
-    save(large_fleet(1000, trouble=0.05), path)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from fleet_gen import large_fleet; "
+        "from codeb_report.snapshot import save; from pathlib import Path; "
+        "save(large_fleet(1000, trouble=0.05), Path(sys.argv[2]))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(ROOT / "tests"), str(path)], check=True)
     return path
 
 

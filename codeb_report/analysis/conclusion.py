@@ -111,7 +111,10 @@ def stability(snapshot: Snapshot, judged: list[ServerAnalysis]) -> Assessment | 
     for s in judged:
         if s.uptime:
             by_uptime.setdefault(s.uptime, []).append(s.name)
-    detail = ", ".join(f"{name_ranges(names, order)}: {up}" for up, names in by_uptime.items())
+    detail = ", ".join(
+        f"{name_ranges(names, order) if len(names) <= NAMED_AT_MOST else f'{len(names)}대'}: {up}"
+        for up, names in by_uptime.items()
+    )
     if len(by_uptime) > NAMED_AT_MOST:  # a large fleet's uptimes are a table, not a bullet
         detail = ""
     # "모든 1대" reads wrong: one server is just 서버 1대.
