@@ -27,8 +27,15 @@ def markdown(snapshot: Snapshot, threshold: int | None = None) -> str:
     return Report(snapshot, analyse(snapshot), options).markdown
 
 
-def section(text: str, number: int) -> str:
-    start = text.index(f"\n## {number}. ")
+FINDINGS, CONCLUSION = "즉시 개선 필요 사항", "결론"
+
+
+def section(text: str, which: int | str) -> str:
+    """Section ``which``: its number, or its title (numbers move with optional sections)."""
+    if isinstance(which, str):
+        start = re.search(rf"\n## \d+\. {which}\n", text).start()
+    else:
+        start = text.index(f"\n## {which}. ")
     end = text.find("\n## ", start + 1)
     return text[start : end if end >= 0 else None]
 
@@ -110,7 +117,7 @@ def test_findings_of_one_rule_are_one_row_with_their_servers(
     fleet_100: Snapshot, md_100: str
 ) -> None:
     analysis = analyse(fleet_100)
-    findings = section(md_100, 5)
+    findings = section(md_100, FINDINGS)
     rows = table_rows(findings, "High Priority")
     origins = [r for r in rows if "Centrifugo 보안" in r[0]]
     servers = sorted(f.server for f in analysis.findings if f.rule.startswith("centrifugo.allowed"))
@@ -124,7 +131,7 @@ def test_findings_of_one_rule_are_one_row_with_their_servers(
 
 
 def test_the_conclusion_names_a_few_servers_and_counts_the_rest() -> None:
-    conclusion = section(markdown(large_fleet(200, trouble=0.2)), 6)  # 6-7 servers a rule
+    conclusion = section(markdown(large_fleet(200, trouble=0.2)), CONCLUSION)  # 6-7 servers a rule
     next_steps = conclusion.split("### 다음 단계")[1]  # 스케일링 권장사항 is numbered too
     steps = re.findall(r"^\d+\. (.*)$", next_steps, re.M)
     assert len(steps) == len(set(steps)) and len(steps) <= 10
@@ -205,5 +212,5 @@ def test_a_low_observation_alone_keeps_a_server_in_the_compact_table() -> None:
     assert any(f.server == rebooted.name for f in analyse(snapshot).by_priority(Priority.LOW))
     assert f"### {rebooted.name} - " not in section(text, 2)
     assert rebooted.name in [r[0] for r in table_rows(section(text, 2), "### 정상 서버")]
-    low = table_rows(section(text, 3), "Low Priority")
+    low = table_rows(section(text, FINDINGS), "Low Priority")
     assert any("최근 재부팅" in r[0] and rebooted.name in r[1] for r in low)
