@@ -21,6 +21,7 @@ from codeb_report.logs import ServerLog, get_logger, run_log
 from codeb_report.mail.settings import MailError, MailSettings
 from codeb_report.metrics.run import RunResult
 from codeb_report.outputdir import DEFAULT_TIMEZONE, OutputRoot, today
+from codeb_report.render.fonts import MissingFonts
 from codeb_report.snapshot import ProbeStatus, Snapshot, save
 
 SNAPSHOT_FILE = "snapshot.json"
@@ -107,15 +108,22 @@ def log_provider(snapshot: Snapshot, extra: dict[str, bool]) -> None:
 
 
 def _produce(
-    staging: Path, collect: Collect, analyse: Analyse, render: Render, echo: bool
-) -> tuple[Snapshot, Analysis]:
+    staging: Path, collect: Collect, analyse: Analyse, render: Render, echo: bool, final: Path
+) -> tuple[Snapshot, Analysis, bool]:
+    """Collect, save, analyse and render; the flag is False when the PDF could not be
+    printed readable (no Hangul or emoji font): the rest is published, nothing mailed."""
     snapshot = collect()
     log_collection(snapshot, echo)
     save(snapshot, staging / SNAPSHOT_FILE)
     analysis = analyse(snapshot)
-    written = render(snapshot, analysis, FORMATS, staging)
+    try:
+        written = render(snapshot, analysis, FORMATS, staging)
+    except MissingFonts as exc:
+        # Named where the operator will look: the day's folder, not the staging one.
+        log.error("%s", exc.format_message().replace(str(staging), str(final)))
+        return snapshot, analysis, False
     log.info("rendered %s", ", ".join(p.name for p in written))
-    return snapshot, analysis
+    return snapshot, analysis, True
 
 
 def run_nightly(
@@ -138,8 +146,13 @@ def run_nightly(
             for path in stale:
                 log.info("removed %s, left by an interrupted run", path.name)
             try:
-                snapshot, analysis = _produce(
-                    staging, collect, analyse, render, not options.collection_echoed
+                snapshot, analysis, readable = _produce(
+                    staging,
+                    collect,
+                    analyse,
+                    render,
+                    not options.collection_echoed,
+                    root.day_dir(day),
                 )
             except BaseException as exc:
                 kept = _keep_failed(root, staging, day)
@@ -169,7 +182,11 @@ def run_nightly(
                 raise OutputError(f"{root.day_dir(day)}: {exc.strerror or exc}") from None
             log.info("published %s", folder)
             code = _after_publish(root, folder, day, options.keep_days, outcome(snapshot))
-            if options.mail is not None:
+            if not readable:
+                code = code if code == Exit.FAILED else Exit.OUTPUT
+                if options.mail is not None:
+                    log.error("mail: not sent: there is no readable PDF to attach")
+            elif options.mail is not None:
                 code = _mail(options, folder, snapshot, analysis, day, code, sleep)
             if not _metrics(options, clock.result(code, snapshot, analysis)) and code == Exit.OK:
                 code = Exit.PARTIAL  # the report stands; the monitoring missed tonight's

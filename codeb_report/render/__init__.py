@@ -52,6 +52,7 @@ def render_report(
     from codeb_report.atomic import make_folder, write_output
     from codeb_report.errors import OutputError
     from codeb_report.render.base import Report
+    from codeb_report.render.fonts import MissingFonts
 
     known = available_formats()
     unknown = [f for f in formats if f not in known]
@@ -60,11 +61,16 @@ def render_report(
     make_folder(out_dir)
     report = Report(snapshot, analysis, options, history)
     written = []
+    unreadable: MissingFonts | None = None
     for name in dict.fromkeys(formats):
         fmt = known[name]()
         path = out_dir / fmt.filename
         try:
             data = fmt.render(report)
+        except MissingFonts as exc:
+            # The other formats are still worth having; the PDF is not written at all.
+            unreadable = MissingFonts(f"{path}: not written: {exc.format_message()}")
+            continue
         except Exception as exc:
             raise OutputError(f"{path}: cannot render {name}: {exc}") from exc
         write_output(path, data)
@@ -72,6 +78,8 @@ def render_report(
     script = report.view.scaling.script
     if script is not None:
         _write_script(out_dir, script)
+    if unreadable is not None:
+        raise unreadable
     return written
 
 

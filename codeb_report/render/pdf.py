@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from codeb_report.render.base import Report, ReportFormat
+from codeb_report.render.fonts import check_fonts
 from codeb_report.render.html import page
 from codeb_report.render.templates import templates_dir
 
@@ -93,6 +94,7 @@ def import_weasyprint() -> ModuleType:
 
 
 def html_to_pdf(html: str) -> bytes:
+    check_fonts()  # before the slow part, and never a PDF of boxes
     weasyprint = import_weasyprint()
 
     root = templates_dir()
