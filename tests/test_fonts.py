@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from servers.sshd import SshdFactory
+from servers.sshd import SshdFactory, fleet_config
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "fleet-snapshot.json"
 FONTS = Path("/usr/share/fonts/truetype")
@@ -77,16 +77,8 @@ def test_a_nightly_run_without_the_fonts_publishes_no_pdf_and_mails_nothing(
     sshd_factory: SshdFactory, tmp_path: Path
 ) -> None:
     sshd = sshd_factory.start("fonts-run")
-    known = tmp_path / "known_hosts"
-    known.write_text(sshd.known_hosts_line())
-    config = tmp_path / "fleet.toml"
-    config.write_text(
-        f'[ssh]\nknown_hosts = "{known}"\nconfig_file = "{tmp_path / "none"}"\n'
-        "use_agent = false\n"
-        f'[[servers]]\nname = "n1"\nhost = "127.0.0.1"\nport = {sshd.port}\nuser = "root"\n'
-        f'identity_file = "{sshd_factory.client_key.private}"\n'
-        '[mail]\nhost = "127.0.0.1"\nsender = "r@codeb.test"\nto = ["ops@codeb.test"]\n'
-    )
+    mail = '[mail]\nhost = "127.0.0.1"\nsender = "r@codeb.test"\nto = ["ops@codeb.test"]\n'
+    config = fleet_config(sshd_factory, {"n1": sshd}, tmp_path / "fleet.toml", tail=mail)
     root = tmp_path / "output"
     env = fontconfig(tmp_path, "dejavu")
     argv = ["run", "--config", str(config), "--output-root", str(root), "--email", "--dry-run"]

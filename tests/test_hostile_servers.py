@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from servers.sshd import Sshd, SshdFactory
+from servers.sshd import Sshd, SshdFactory, fleet_config
 from test_batch import ShellProbe
 
 from codeb_report.analysis.reasons import connection_reason, probe_reason
@@ -120,19 +120,8 @@ def hostile(sshd_factory: SshdFactory) -> dict[str, Sshd]:
 
 
 def _config(factory: SshdFactory, servers: dict[str, Sshd], names: list[str], path: Path) -> Path:
-    known = path.with_name("known_hosts")
-    known.write_text("".join(servers[n].known_hosts_line() for n in names))
-    text = (
-        f'[ssh]\nknown_hosts = "{known}"\nconfig_file = "{factory.base / "none"}"\n'
-        "use_agent = false\nmax_output_mib = 1\ndeadline = 60\n"
-    )
-    for name in names:
-        text += (
-            f'[[servers]]\nname = "{name}"\nhost = "127.0.0.1"\nport = {servers[name].port}\n'
-            f'user = "root"\nidentity_file = "{factory.client_key.private}"\n'
-        )
-    path.write_text(text)
-    return path
+    chosen = {name: servers[name] for name in names}
+    return fleet_config(factory, chosen, path, ssh="max_output_mib = 1\ndeadline = 60\n")
 
 
 # The child's own high-water mark (VmHWM, kB), written at exit: unlike wait4's ru_maxrss

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from servers.postgres import PostgresServer
 from servers.redis import RedisServer
-from servers.sshd import SshdFactory
+from servers.sshd import SshdFactory, fleet_config
 
 from codeb_report.analysis import analyse
 from codeb_report.collect.batch import run_probes
@@ -82,15 +82,9 @@ def test_run_warns_on_stderr_and_in_run_log_and_exits_partial(
     sshd_factory: SshdFactory, redis_server: RedisServer, tmp_path: Path
 ) -> None:
     sshd = sshd_factory.start("password-run")
-    known = tmp_path / "known_hosts"
-    known.write_text(sshd.known_hosts_line())
-    config = tmp_path / "fleet.toml"
-    config.write_text(
-        f'[ssh]\nknown_hosts = "{known}"\nconfig_file = "{tmp_path / "none"}"\n'
-        "use_agent = false\n"
-        f'[roles.storage]\nredis = {{ port = {redis_server.port}, password_env = "{UNSET}" }}\n'
-        f'[[servers]]\nname = "n3"\nhost = "127.0.0.1"\nport = {sshd.port}\nuser = "root"\n'
-        f'role = "storage"\nidentity_file = "{sshd_factory.client_key.private}"\n'
+    role = f'[roles.storage]\nredis = {{ port = {redis_server.port}, password_env = "{UNSET}" }}\n'
+    config = fleet_config(
+        sshd_factory, {"n3": sshd}, tmp_path / "fleet.toml", server='role = "storage"\n', tail=role
     )
     env = {k: v for k, v in os.environ.items() if k != UNSET} | {"HOME": str(tmp_path)}
     root = tmp_path / "output"

@@ -189,3 +189,32 @@ def sshd_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshdFacto
         yield factory
     finally:
         factory.stop_all()
+
+
+def fleet_config(
+    factory: SshdFactory,
+    servers: dict[str, Sshd],
+    path: Path,
+    *,
+    ssh: str = "",
+    server: str = "",
+    tail: str = "",
+) -> Path:
+    """A configuration file naming ``servers`` (name -> sshd) as root with the factory's key.
+
+    ``ssh``: more [ssh] lines; ``server``: more lines for every server; ``tail``: more
+    tables (roles, mail). known_hosts is written beside ``path``.
+    """
+    known = path.with_name("known_hosts")
+    known.write_text("".join(s.known_hosts_line() for s in servers.values()))
+    text = (
+        f'[ssh]\nknown_hosts = "{known}"\nconfig_file = "{path.with_name("no_ssh_config")}"\n'
+        f"use_agent = false\n{ssh}"
+    )
+    for name, sshd in servers.items():
+        text += (
+            f'[[servers]]\nname = "{name}"\nhost = "127.0.0.1"\nport = {sshd.port}\n'
+            f'user = "root"\nidentity_file = "{factory.client_key.private}"\n{server}'
+        )
+    path.write_text(text + tail)
+    return path
