@@ -197,6 +197,12 @@ def probe_reason(reason: str | None) -> Reason | None:
 # Server errors as codeb_report/collect (ssh.py _describe, fleet.py) writes them: some start
 # with a Korean category, plain network errors are "user@host:port: <strerror>".
 CONNECTION_RULES: list[Rule] = [
+    # A jump host's failure is the jump host's: named first, its own reason after it.
+    (
+        re.compile(r"^점프 호스트 (?P<jump>\S+): (?P<rest>.*)$", re.S),
+        lambda m: f"점프 호스트 {m['jump']}: {_jump_reason(m['rest'])}",
+    ),
+    (re.compile(r"^전달 거부"), _fixed("전달 거부 (포워딩 허용 안 됨)")),
     *PROMETHEUS_RULES,
     (
         re.compile(r"^호스트 키 미확인: .*?\((?:\S+ )?(?P<fp>SHA256:[A-Za-z0-9+/=]+)\)"),
@@ -227,6 +233,12 @@ CONNECTION_RULES: list[Rule] = [
     (re.compile(r"connection reset", re.I), _fixed("연결 끊김")),
     (re.compile(r"timed out", re.I), _fixed("시간 초과 (응답 없음)")),
 ]
+
+
+def _jump_reason(rest: str) -> str:
+    """The jump host's own reason, without the attempt count the whole line carries."""
+    reason = connection_reason(_ATTEMPTS.sub("", rest))
+    return reason.short if reason.known else "연결 실패"
 
 
 def _abbreviated(fingerprint: str) -> str:

@@ -69,6 +69,22 @@ class ConnectError(Exception):
     """Connecting failed; the message starts with the Korean category the report shows."""
 
 
+# How a failure at a jump host starts: "점프 호스트 gate: <the jump host's own reason>".
+JUMP_HOST = "점프 호스트"
+
+
+def _identity_files(target: Target) -> list[str] | None:
+    """The identity files that exist, as ssh skips a missing one; none at all is a login
+    failure naming them (paramiko would stop at the first with "No such file")."""
+    if not target.identity_files:
+        return None
+    present = [path for path in target.identity_files if Path(path).exists()]
+    if not present:
+        files = ", ".join(target.identity_files)
+        raise ConnectError(f"인증 실패: {target.describe()}: identity_file {files}: no such file")
+    return present
+
+
 def _ssh_config(path: Path, system: Path | None) -> paramiko.SSHConfig | None:
     """The user's file, then the system's, with Include followed (paramiko does not)."""
     import paramiko
@@ -242,6 +258,8 @@ def _describe(exc: BaseException, target: Target) -> str:
     if isinstance(exc, paramiko.BadHostKeyException):
         name = host_label(target.hostname, target.port)
         return f"호스트 키 불일치: {changed_key_message(name, exc.key, exc.expected_key)}"
+    if isinstance(exc, OSError) and exc.filename in target.identity_files:
+        return f"인증 실패: {where}: cannot read identity_file {exc.filename}: {exc.strerror}"
     if isinstance(exc, paramiko.AuthenticationException):
         return f"인증 실패: {where}: {exc}"
     if isinstance(exc, paramiko.SSHException) and "No authentication methods" in str(exc):
@@ -299,7 +317,8 @@ class Connector:
                 try:
                     known = self.connect(jump, deadline)
                 except ConnectError as exc:
-                    known = ConnectError(f"{exc} (jump host {jump.label})")
+                    # The servers behind it are not at fault: said first, in every summary.
+                    known = ConnectError(f"{JUMP_HOST} {jump.label}: {exc}")
                 self._jumps[jump] = known
         if isinstance(known, ConnectError):
             raise known
@@ -310,12 +329,21 @@ class Connector:
             transport = via.get_transport()
             if transport is None or not transport.is_active():
                 raise ConnectError(f"{target.describe()}: the jump host connection closed")
-            return transport.open_channel(
-                "direct-tcpip",
-                (target.hostname, target.port),
-                ("127.0.0.1", 0),
-                timeout=timeout,
-            )
+            import paramiko
+
+            try:
+                return transport.open_channel(
+                    "direct-tcpip",
+                    (target.hostname, target.port),
+                    ("127.0.0.1", 0),
+                    timeout=timeout,
+                )
+            except paramiko.ChannelException as exc:
+                jump = target.jump.label if target.jump else "?"
+                raise ConnectError(
+                    f"{JUMP_HOST} {jump}: 전달 거부: forwarding to {target.hostname}:"
+                    f"{target.port} refused ({exc.text}; sshd's AllowTcpForwarding, PermitOpen)"
+                ) from None
         sock = socket.create_connection((target.hostname, target.port), timeout=timeout)
         # paramiko leaves Nagle on: login then takes ~59 ms instead of ~18 ms on loopback.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -333,6 +361,7 @@ class Connector:
         import paramiko
 
         timeout = max(0.5, min(self.settings.connect_timeout, _remaining(deadline)))
+        keys = _identity_files(target)
         sock = self._socket(target, via, timeout)
         client = paramiko.SSHClient()
         name = host_label(target.hostname, target.port)
@@ -344,7 +373,7 @@ class Connector:
                 port=target.port,
                 username=target.user,
                 sock=sock,
-                key_filename=list(target.identity_files) or None,
+                key_filename=keys,
                 look_for_keys=not target.identity_files,
                 allow_agent=self.settings.use_agent,
                 # start_client gives up silently at `timeout` and leaves the banner's own

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from codeb_report import units
@@ -16,6 +17,8 @@ from codeb_report.analysis.rules.base import Hit, reachable, rule
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import ProbeStatus, Snapshot
 
+JUMP_FAILURE = re.compile(r"^점프 호스트 (?P<jump>\S+): ")
+
 
 @rule("server.unreachable")
 def unreachable(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
@@ -24,14 +27,17 @@ def unreachable(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
             continue
         # A server collected from Prometheus alone is reached through its node_exporter.
         via = "node_exporter·Prometheus 수집" if _from_prometheus(server.error) else "SSH 접속"
+        what = "서버"
+        if jump := JUMP_FAILURE.match(server.error or ""):
+            what = f"점프 호스트 {jump['jump']}"  # the server itself may be fine
         yield Hit(
             priority=Priority.HIGH,
             server=server.name,
             title="서버 연결 실패",
             description=connection_reason(server.error).spans(detail=False),
-            action=f"서버 상태 및 {via} 확인",
+            action=f"{what} 상태 및 {via} 확인",
             level=Level.CRIT,
-            step=f"서버 상태 및 {via} 확인",
+            step=f"{what} 상태 및 {via} 확인",
         )
 
 
