@@ -74,7 +74,10 @@ def fleet_options(func):
         "-v", "--verbose", count=True, help="Print every step of every server with its time."
     )(func)
     func = click.option(
-        "-q", "--quiet", count=True, help="Less progress: terminal: failures only; cron: nothing."
+        "-q",
+        "--quiet",
+        count=True,
+        help="Less on stderr: failures only (servers not collected), no progress.",
     )(func)
     func = click.option(
         "--accept-new",
@@ -120,11 +123,20 @@ def collect(
       codeb-report collect --config fleet.toml -o fleet.json
     """
     from codeb_report.atomic import STDOUT
-    from codeb_report.pipeline import collect_snapshot
+    from codeb_report.logs import setup_stderr, stderr_level
+    from codeb_report.nightly.run import log_collection
+    from codeb_report.pipeline import collect_snapshot, collection_output
     from codeb_report.snapshot import save
 
     config = load_fleet(config_path)
-    snapshot = collect_snapshot(config, accept_new=accept_new, verbosity=verbose - quiet)
+    verbosity = verbose - quiet
+    zone = config.report.zone() if config is not None else None
+    setup_stderr(stderr_level(verbosity), zone)
+    # What a failure is on stderr, as `run` says it (pipeline.collection_output).
+    progress, log_lines = collection_output(config, verbosity)
+    snapshot = collect_snapshot(config, accept_new=accept_new, verbosity=progress)
+    if log_lines:
+        log_collection(snapshot)
     save(snapshot, output or Path(STDOUT))
     from codeb_report.collect.fleet import collection_exit
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,15 @@ if TYPE_CHECKING:
     from codeb_report.config import Config, ServerConfig
     from codeb_report.probes.base import Probe
     from codeb_report.provider.collect import ProviderCollection
+
+
+def collection_output(config: Config | None, verbosity: int) -> tuple[int, bool]:
+    """(progress verbosity, log lines): how ``collect`` and ``run`` tell stderr about the
+    collection, the same way for both. On a terminal the fleet's live progress; without
+    one (cron, systemd) and for the local machine, the log lines of ``log_collection``
+    instead: a server not collected is an ERROR, a failed probe a WARNING."""
+    log_lines = config is None or (verbosity <= 0 and not sys.stderr.isatty())
+    return (min(verbosity, -1) if log_lines else verbosity), log_lines
 
 
 def collect_snapshot(

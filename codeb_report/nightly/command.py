@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -53,7 +52,7 @@ def _mail_settings(config: Config, config_path: Path) -> MailSettings:
 def execute_run(request: RunRequest) -> Exit:
     from codeb_report.config import load_config
     from codeb_report.nightly.stages import night_of
-    from codeb_report.pipeline import collect_snapshot
+    from codeb_report.pipeline import collect_snapshot, collection_output
 
     config = load_config(request.config_path) if request.config_path else None
     output = _output_settings(config)
@@ -62,8 +61,7 @@ def execute_run(request: RunRequest) -> Exit:
     setup_stderr(stderr_level(request.verbosity), ZoneInfo(timezone))
     # Without a terminal (cron, systemd) the fleet's progress stays silent and the run's
     # own log lines, with time and level, tell stderr about failed servers instead.
-    log_lines = config is None or (request.verbosity <= 0 and not sys.stderr.isatty())
-    progress = min(request.verbosity, -1) if log_lines else request.verbosity
+    progress, log_lines = collection_output(config, request.verbosity)
     options = NightlyOptions(
         output_root=output_root_of(request.output_root, output),
         timezone=timezone,
