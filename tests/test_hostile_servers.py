@@ -175,7 +175,7 @@ def test_servers_printing_too_much_fail_alone_and_memory_stays_bounded(
             "출력 초과: the probes printed more than 1 MiB (limit: [ssh] max_output_mib)"
         )
         assert connection_reason(server.error).short == "출력 크기 초과 (1MiB 넘음)"
-        assert f"codeb-report: {name}: 출력 초과" in stderr
+        assert f"ERROR {name} unreachable: 출력 초과" in stderr
     # Without the limit one server printing 48 MiB took the collector to 199 MiB (it held
     # the bytes, their join and the decoded text); with it, 58 MiB for this whole fleet.
     assert peak < 120 * MIB, f"peak memory {peak / MIB:.0f} MiB"
