@@ -7,6 +7,7 @@ Bump ``SCHEMA_VERSION`` on every incompatible change and add a migration for it.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -22,6 +23,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from codeb_report.atomic import write_output
@@ -123,10 +125,25 @@ class Filesystem(Model):
 
 
 class PortMapping(Model):
+    """A published (or only exposed) port, or a range of ``range`` consecutive ports from
+    ``host_port`` and ``container_port``: docker's ``0.0.0.0:49152-65535->49152-65535/udp``
+    (a TURN server) is one mapping, not 16,384."""
+
     host_ip: str | None = None
     host_port: PortNumber | None = None
     container_port: PortNumber
     protocol: str = "tcp"
+    range: Annotated[int, Field(ge=1, le=65536)] = 1
+
+    @model_validator(mode="after")
+    def _within_port_numbers(self) -> PortMapping:
+        if max(self.container_port, self.host_port or 0) + self.range - 1 > 65535:
+            raise ValueError(f"range of {self.range} ports runs past port 65535")
+        return self
+
+    def publishes(self, port: int) -> bool:
+        """Is host ``port`` one this mapping publishes?"""
+        return self.host_port is not None and self.host_port <= port < self.host_port + self.range
 
 
 class Container(Model):
@@ -445,8 +462,45 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
 # it as version N+1, with "schema_version" set to N+1. Each step is tested on a recorded
 # snapshot of version N under tests/fixtures/snapshots/ (see tests/test_migrations.py).
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    """Version 2 only adds optional parts (``provider`` and others): v1 data is valid as is."""
+    """Version 2 adds optional parts (``provider`` and others), and port ranges: version 1
+    wrote one mapping per port of a published range, joined back into one here."""
+    data = copy.deepcopy(data)
+    servers = data.get("servers")
+    for server in servers if isinstance(servers, list) else []:
+        containers = server.get("containers") if isinstance(server, dict) else None
+        for container in containers if isinstance(containers, list) else []:
+            if isinstance(container, dict) and isinstance(container.get("ports"), list):
+                container["ports"] = _joined_ranges(container["ports"])
     return {**data, "schema_version": 2}
+
+
+def _joined_ranges(ports: list[Any]) -> list[Any]:
+    joined: list[Any] = []
+    for port in ports:
+        last = joined[-1] if joined else None
+        if isinstance(last, dict) and isinstance(port, dict) and _continues(last, port):
+            last["range"] = last.get("range", 1) + 1
+        else:
+            joined.append(dict(port) if isinstance(port, dict) else port)
+    return joined
+
+
+def _continues(run: dict[str, Any], port: dict[str, Any]) -> bool:
+    """Is ``port`` the next port of ``run`` (same address and protocol, both numbers +1)?"""
+    if set(port) - {"host_ip", "host_port", "container_port", "protocol"}:
+        return False
+    same = ("host_ip", "protocol")
+    if any(run.get(key) != port.get(key) for key in same):
+        return False
+    count = run.get("range", 1)
+    start, host = run.get("container_port"), run.get("host_port")
+    if not all(isinstance(v, int) for v in (count, start, port.get("container_port"))):
+        return False
+    if port["container_port"] != start + count:
+        return False
+    if host is None or port.get("host_port") is None:
+        return host is None and port.get("host_port") is None
+    return isinstance(host, int) and port["host_port"] == host + count
 
 
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}

@@ -31,7 +31,7 @@ DOCKER_STATES = (
 
 
 def docker_ports(text: str) -> list[PortMapping]:
-    """Expand `docker ps`'s Ports column into one mapping per port."""
+    """`docker ps`'s Ports column, one mapping per item: a range stays one mapping."""
     mappings: list[PortMapping] = []
     for item in filter(None, (part.strip() for part in text.split(","))):
         match = DOCKER_PORT.match(item)
@@ -41,17 +41,21 @@ def docker_ports(text: str) -> list[PortMapping]:
         if ip is not None and ip.startswith("[") and ip.endswith("]"):
             ip = ip[1:-1]
         first = int(match["cport"])
-        last = int(match["cport_end"] or first)
+        count = int(match["cport_end"] or first) - first + 1
         host = int(match["host"]) if match["host"] else None
-        for offset in range(last - first + 1):
-            mappings.append(
-                PortMapping(
-                    host_ip=ip,
-                    host_port=host + offset if host is not None else None,
-                    container_port=first + offset,
-                    protocol=match["proto"],
-                )
+        if host is not None and int(match["host_end"] or host) - host + 1 != count:
+            raise ValueError(f"port mapping {item!r}: host and container ranges differ")
+        if count < 1:
+            raise ValueError(f"port mapping {item!r}: the range ends before it starts")
+        mappings.append(
+            PortMapping(
+                host_ip=ip,
+                host_port=host,
+                container_port=first,
+                protocol=match["proto"],
+                range=count,
             )
+        )
     return mappings
 
 
@@ -176,15 +180,15 @@ def podman_ports(ports: list[dict[str, Any]] | None) -> list[PortMapping]:
         host_port = port.get("host_port", port.get("hostPort"))
         container_port = port.get("container_port", port.get("containerPort"))
         host_ip = port.get("host_ip", port.get("hostIP")) or None
-        for offset in range(int(port.get("range") or 1)):
-            mappings.append(
-                PortMapping(
-                    host_ip=host_ip,
-                    host_port=int(host_port) + offset if host_port else None,
-                    container_port=int(container_port) + offset,
-                    protocol=port.get("protocol") or "tcp",
-                )
+        mappings.append(
+            PortMapping(
+                host_ip=host_ip,
+                host_port=int(host_port) if host_port else None,
+                container_port=int(container_port),
+                protocol=port.get("protocol") or "tcp",
+                range=int(port.get("range") or 1),
             )
+        )
     return mappings
 
 

@@ -45,7 +45,7 @@ class PortRow:
 
 def port_rows(server: Server, options: RenderOptions) -> list[PortRow]:
     """One row per port and process; IPv4 and IPv6 listeners of the same socket share it."""
-    by_container = {p.host_port: c.name for c in server.containers for p in c.ports if p.host_port}
+    published = [(p, c.name) for c in server.containers for p in c.ports if p.host_port]
     centrifugo_port = server.centrifugo.port if server.centrifugo else None
     grouped: dict[tuple[int, str | None], list[ListeningPort]] = {}
     for p in server.ports:
@@ -57,5 +57,6 @@ def port_rows(server: Server, options: RenderOptions) -> list[PortRow]:
         service = "Centrifugo" if port == centrifugo_port else WELL_KNOWN_PORTS.get(port)
         addresses = ", ".join(dict.fromkeys(p.address for p in listeners))
         described = options.ports.get(port)
-        rows.append(PortRow(port, addresses, process, described, by_container.get(port), service))
+        container = next((name for p, name in published if p.publishes(port)), None)
+        rows.append(PortRow(port, addresses, process, described, container, service))
     return rows
