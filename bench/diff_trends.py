@@ -16,6 +16,11 @@ Targets (issue 5): diff < 1 s; trends < 5 s (medians of wall time; CPU time is s
 as the wall time of a shared, busy host says more about the host than the code).
 
 Usage: .venv/bin/python bench/diff_trends.py [--runs 5] [--servers 100] [--days 90]
+       .venv/bin/python bench/diff_trends.py --against /tmp/main-checkout
+
+--against DIR times the diff rows of another checkout of codeb-report (e.g. the commit
+before a change) alternately with this one on the same history, both as
+`python -c 'codeb_report.cli.main()'` with PYTHONPATH set, and prints their CPU ratio.
 """
 
 from __future__ import annotations
@@ -63,10 +68,12 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(cmd: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
+def timed(
+    cmd: list[str], ok: tuple[int, ...] = (0,), env: dict[str, str] | None = None
+) -> tuple[float, float]:
     """Wall and CPU seconds of one whole process (CPU shows the cost when the host is busy)."""
     start, cpu = time.perf_counter(), _cpu()
-    run = subprocess.run(cmd, capture_output=True)
+    run = subprocess.run(cmd, capture_output=True, env=env)
     elapsed = time.perf_counter() - start
     if run.returncode not in ok:
         sys.exit(f"{cmd[:3]} failed ({run.returncode}): {run.stderr.decode()[-500:]}")
@@ -82,11 +89,37 @@ def median(cmd: list[str], runs: int, ok: tuple[int, ...] = (0,)) -> tuple[float
     )
 
 
+CLI = "import sys; from codeb_report.cli import main; sys.argv[0] = 'codeb-report'; main()"
+
+
+def side_by_side(name: str, args: list[str], trees: list[Path], runs: int) -> None:
+    """The same codeb-report command from each tree, alternating run by run, medians."""
+    cmd = [sys.executable, "-c", CLI, *args]
+    envs = [{**os.environ, "PYTHONPATH": str(tree)} for tree in trees]
+    times: list[list[tuple[float, float]]] = [[] for _ in trees]
+    for _ in range(runs):
+        for env, found in zip(envs, times, strict=True):
+            found.append(timed(cmd, (0, 1), env))
+    cpus = [statistics.median(c for _, c in found) for found in times]
+    for tree, found, cpu in zip(trees, times, cpus, strict=True):
+        wall = statistics.median(t for t, _ in found)
+        ratio = cpu / cpus[0]
+        print(f"{name:<10} {wall:>7.2f} {cpu:>6.2f} {ratio:>9.2f}  {tree}")
+
+
+def compare(paths: list[Path], pdf: str, against: Path, runs: int) -> None:
+    old, new = str(paths[-3]), str(paths[-2])
+    print(f"{'what':<10} {'wall s':>7} {'cpu s':>6} {'cpu ratio':>9}  tree")
+    for name, extra in (("diff-md", ["-f", "md"]), ("diff-pdf", ["-f", "pdf", "-o", pdf])):
+        side_by_side(name, ["diff", old, new, *extra], [against, ROOT], runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--servers", type=int, default=100)
     parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--against", type=Path, help="another checkout to time beside this one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="codeb-bench-") as tmp:
         root = Path(tmp) / "output"
@@ -126,6 +159,9 @@ def main() -> None:
             ),
         ]
         print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+        if args.against:
+            compare(paths, pdf, args.against.resolve(), args.runs)
+            return
         print(f"{'what':<10} {'wall s':>7} {'cpu s':>6} {'target s':>9} {'ratio':>6}  wall runs")
         for name, cmd, ok, target in rows:
             wall, cpu, times = median(cmd, args.runs, ok)

@@ -45,7 +45,7 @@ def _run(
     steps: dict[str, float],
     config_path: Path | None,
 ) -> Exit:
-    from codeb_report.analysis import analyse
+    from codeb_report.analysis import analyse, findings
     from codeb_report.atomic import STDOUT, write_output
     from codeb_report.history.compare import diff_paths
     from codeb_report.history.store import resolve
@@ -64,7 +64,14 @@ def _run(
     zone = config.report.zone() if config else None
     root = output_root_of(output_root, config.output if config else None)
     old_path, new_path = resolve(old, root), resolve(new, root)
-    diff = diff_paths(old_path, new_path, lambda s: analyse(s, thresholds), settings, zone=zone)
+    diff = diff_paths(
+        old_path,
+        new_path,
+        lambda s: analyse(s, thresholds),
+        settings,
+        zone=zone,
+        judge_earlier=lambda s: findings(s, thresholds),
+    )
     if diff.new_at < diff.old_at:
         _warn_order(old, new, diff.old_at, diff.new_at)
     data = render_diff(diff, fmt, zone)

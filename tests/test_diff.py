@@ -5,7 +5,7 @@ from __future__ import annotations
 import history_gen as gen
 import pytest
 
-from codeb_report.analysis.model import Analysis, Finding, Priority, text
+from codeb_report.analysis.model import Finding, Priority, text
 from codeb_report.history.compare import first_seen_back
 from codeb_report.history.diff import (
     ContainerEvent,
@@ -170,17 +170,16 @@ def test_first_seen_walks_back_only_while_a_finding_is_traced() -> None:
 
         return run
 
-    def analyse(snapshot: Snapshot) -> Analysis:
-        day = at.index(snapshot.collected_at)
-        return Analysis(servers=[], findings=found[day], assessment=[], next_steps=[])
+    def judge(snapshot: Snapshot) -> list[Finding]:
+        return found[at.index(snapshot.collected_at)]
 
     since = first_seen_back(
-        {("a", "n1"), ("b", "n2")}, at[4], [fetch(i) for i in (3, 2, 1, 0)], analyse
+        {("a", "n1"), ("b", "n2")}, at[4], [fetch(i) for i in (3, 2, 1, 0)], judge
     )
     assert since == {("a", "n1"): at[0], ("b", "n2"): at[3]}
     assert fetched == [3, 2, 1, 0]
     fetched.clear()
-    first_seen_back({("b", "n2")}, at[4], [fetch(i) for i in (3, 2, 1, 0)], analyse)
+    first_seen_back({("b", "n2")}, at[4], [fetch(i) for i in (3, 2, 1, 0)], judge)
     assert fetched == [3, 2]  # b is gone on day 2: nothing older is read
 
 

@@ -19,7 +19,7 @@ from codeb_report.analysis.status import container_status, resources, server_sta
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import ProbeStatus, Server, Snapshot
 
-__all__ = ["Analysis", "ProviderView", "Thresholds", "analyse"]
+__all__ = ["Analysis", "ProviderView", "Thresholds", "analyse", "findings"]
 
 # Analysis names ProviderView only for type checkers (the modules import each other).
 Analysis.model_rebuild(_types_namespace={"ProviderView": ProviderView})
@@ -77,17 +77,36 @@ def analyse(
     """``history`` (earlier snapshots) and ``headroom`` (percent) serve the provider view's
     right-sizing; both matter only when the snapshot has a provider part."""
     thresholds = thresholds or Thresholds()
-    view = provider_view(snapshot, thresholds, history, headroom)
-    raised = run_rules(snapshot, thresholds, view)
-    findings = [f for f, _ in raised]
+    view, raised = _raised(snapshot, thresholds, history, headroom)
+    found = [f for f, _ in raised]
     judged = [
         judge_server(s, thresholds, [n for _, h in raised if h.server == s.name for n in h.notes])
         for s in snapshot.servers
     ]
     return Analysis(
         servers=judged,
-        findings=findings,
-        assessment=assessment(snapshot, judged, findings),
-        next_steps=next_steps(findings),
+        findings=found,
+        assessment=assessment(snapshot, judged, found),
+        next_steps=next_steps(found),
         provider=view,
     )
+
+
+def findings(
+    snapshot: Snapshot,
+    thresholds: Thresholds | None = None,
+    *,
+    history: Sequence[Snapshot] = (),
+    headroom: float | None = None,
+) -> list[Finding]:
+    """``analyse(...).findings`` alone, without the servers' tables and the conclusion:
+    dating a finding back reads only these, night after night (most of the cost)."""
+    _, raised = _raised(snapshot, thresholds or Thresholds(), history, headroom)
+    return [f for f, _ in raised]
+
+
+def _raised(
+    snapshot: Snapshot, thresholds: Thresholds, history: Sequence[Snapshot], headroom: float | None
+) -> tuple[ProviderView | None, list[tuple[Finding, Hit]]]:
+    view = provider_view(snapshot, thresholds, history, headroom)
+    return view, run_rules(snapshot, thresholds, view)

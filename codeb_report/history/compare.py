@@ -16,6 +16,7 @@ from codeb_report.history.store import SNAPSHOT_FILE, Stored, as_date, recent_sn
 from codeb_report.snapshot import Snapshot, load
 
 Analyse = Callable[[Snapshot], Analysis]
+Judge = Callable[[Snapshot], Sequence[Finding]]  # a night's findings, as its report had them
 Key = tuple[str, str]
 
 
@@ -23,7 +24,7 @@ def first_seen_back(
     open_keys: Iterable[Key],
     since: datetime,
     newest_first: Iterable[Callable[[], Snapshot]],
-    analyse: Analyse,
+    judge: Judge,
     unseen_keys: Iterable[Key] = (),
 ) -> dict[Key, datetime]:
     """When each open finding (present at ``since``) began its unbroken run.
@@ -43,7 +44,7 @@ def first_seen_back(
         snapshot = fetch()
         if not _concerns(snapshot, tracing):
             continue  # none of their servers in it (e.g. one added since): nothing to judge
-        present = {(f.rule, f.server) for f in analyse(snapshot).findings}
+        present = {(f.rule, f.server) for f in judge(snapshot)}
         for key in list(tracing):
             if key in present:
                 first[key] = snapshot.collected_at
@@ -65,6 +66,7 @@ def diff_with_findings(
     earlier: Sequence[Callable[[], Snapshot]] = (),
     new_findings: list[Finding] | None = None,
     zone: tzinfo | None = None,
+    judge_earlier: Judge | None = None,
 ) -> SnapshotDiff:
     """Diff two snapshots, findings included.
 
@@ -73,6 +75,8 @@ def diff_with_findings(
     that day) from a new one. ``analyse`` judges ``old`` and ``earlier`` as their own
     nights did (the nightly report adds the disk forecasts); ``new_findings`` saves
     analysing ``new`` again when the caller has them. ``zone``: ages in calendar days there.
+    ``judge_earlier``: the findings ``analyse`` would give an earlier night, without the
+    rest of its analysis (what a long history mostly costs); by default ``analyse``'s.
     """
     old_findings = analyse(old).findings
     if new_findings is None:
@@ -80,7 +84,8 @@ def diff_with_findings(
     new_keys = {(f.rule, f.server) for f in new_findings}
     old_keys = {(f.rule, f.server) for f in old_findings}
     unseen = {key for key in new_keys - old_keys if not observed(*key, old)}
-    first_seen = first_seen_back(new_keys & old_keys, old.collected_at, earlier, analyse, unseen)
+    judge = judge_earlier or (lambda snapshot: analyse(snapshot).findings)
+    first_seen = first_seen_back(new_keys & old_keys, old.collected_at, earlier, judge, unseen)
     return diff_snapshots(
         old,
         new,
@@ -108,9 +113,12 @@ def diff_paths(
     settings: DiffSettings | None = None,
     history_limit: int = 30,
     zone: tzinfo | None = None,
+    judge_earlier: Judge | None = None,
 ) -> SnapshotDiff:
     """``codeb-report diff``: findings still open are dated back through the dated folders
     next to OLD, up to ``history_limit`` of them; ages are calendar days in ``zone``."""
     old, new = load(old_path), load(new_path)
     earlier = [s.load for s in reversed(earlier_stored(old_path, history_limit))]
-    return diff_with_findings(old, new, analyse, settings, earlier=earlier, zone=zone)
+    return diff_with_findings(
+        old, new, analyse, settings, earlier=earlier, zone=zone, judge_earlier=judge_earlier
+    )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from codeb_report.analysis.model import Analysis, Finding, Priority
 from codeb_report.errors import SnapshotError
-from codeb_report.history.compare import Analyse, diff_with_findings
+from codeb_report.history.compare import Analyse, Judge, diff_with_findings
 from codeb_report.history.diff import SnapshotDiff, diff_snapshots
 from codeb_report.history.settings import DiffSettings, TrendSettings
 from codeb_report.history.store import Stored, as_date, previous_snapshot, recent_snapshots
@@ -138,9 +138,11 @@ def build_history(
     trend_settings: TrendSettings | None = None,
     zone: tzinfo | None = None,
     source: TrendSource | None = None,
+    judge: Judge | None = None,
 ) -> HistoryReport:
     """History of ``snapshot`` (the report of ``day``) from the snapshots stored before it;
-    times and ages as the reader in ``zone`` (the report's time zone) counts them."""
+    times and ages as the reader in ``zone`` (the report's time zone) counts them.
+    ``judge``: ``analyse``'s findings alone, for the nights a finding is dated back over."""
     trend_settings = trend_settings or TrendSettings()
     day = day or local_time(snapshot.collected_at, zone).date()
     stored: list[Stored] = recent_snapshots(
@@ -161,6 +163,10 @@ def build_history(
             found = forecasts_at(trends, one.collected_at, trend_settings, traced)
             return with_findings(analyse(one), found)
 
+        def judge_night(one: Snapshot) -> list[Finding]:
+            found = forecasts_at(trends, one.collected_at, trend_settings, traced)
+            return [*(judge(one) if judge else analyse(one).findings), *found]
+
         diff = diff_with_findings(
             past[-1],
             snapshot,
@@ -169,6 +175,7 @@ def build_history(
             earlier=[lambda s=s: s for s in reversed(past[:-1])],
             new_findings=[*analysis.findings, *forecasts],
             zone=zone,
+            judge_earlier=judge_night,
         )
     return HistoryReport(
         day=day,

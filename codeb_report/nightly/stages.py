@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codeb_report.analysis.model import Analysis
-from codeb_report.history.compare import Analyse
+from codeb_report.history.compare import Analyse, Judge
 from codeb_report.history.section import HistoryReport, build_history, with_findings
 from codeb_report.history.settings import DiffSettings, TrendSettings
 from codeb_report.history.trends import TrendSource
@@ -53,6 +53,8 @@ class NightlyHistory:
     # Tonight's snapshot only (earlier nights use analyse_only): it may read the history
     # itself, e.g. the provider view's right-sizing from the highest use over it.
     analyse_tonight: Analyse | None = None
+    # The findings analyse_only gives, alone: judging the nights before (default: its own).
+    judge_only: Judge | None = None
 
     def analyse(self, snapshot: Snapshot) -> Analysis:
         analysis = (self.analyse_tonight or self.analyse_only)(snapshot)
@@ -67,6 +69,7 @@ class NightlyHistory:
                 self.trend_settings,
                 self.zone,
                 source=self.trend_source,
+                judge=self.judge_only,
             )
         except Exception as exc:  # see the class docstring
             log.error("history sections left out: %s", exc)
@@ -91,7 +94,7 @@ def night_of(config: Config | None, output_root: Path, day: date) -> NightlyHist
     ``run`` writes and mails the report with them; ``send`` and ``metrics`` judge a stored
     day with them again, so they say what the run said (disk forecasts included).
     """
-    from codeb_report.analysis import analyse
+    from codeb_report.analysis import analyse, findings
     from codeb_report.prometheus.sources import trend_source
     from codeb_report.render import RenderOptions, render_report
 
@@ -112,6 +115,7 @@ def night_of(config: Config | None, output_root: Path, day: date) -> NightlyHist
         output_root,
         lambda snapshot: analyse(snapshot, thresholds, headroom=headroom),
         analyse_tonight=analyse_tonight,
+        judge_only=lambda snapshot: findings(snapshot, thresholds, headroom=headroom),
         day=day,
         diff_settings=config.diff if config else None,
         trend_settings=config.trends if config else None,
