@@ -18,14 +18,17 @@ as the wall time of a shared, busy host says more about the host than the code).
 Usage: .venv/bin/python bench/diff_trends.py [--runs 5] [--servers 100] [--days 90]
        .venv/bin/python bench/diff_trends.py --against /tmp/main-checkout
 
---against DIR times the diff rows of another checkout of codeb-report (e.g. the commit
-before a change) alternately with this one on the same history, both as
-`python -c 'codeb_report.cli.main()'` with PYTHONPATH set, and prints their CPU ratio.
+--against DIR (repeatable) times the diff rows of other checkouts of codeb-report (e.g.
+the commit before a change) alternately with this one on the same history, each as
+`python -c 'codeb_report.cli.main()'` with PYTHONPATH set, and prints CPU ratios to the
+first. --v1 stores the history as schema_version 1 (what a checkout from before version 2
+reads; this one migrates it as it would a stored v1 history).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -63,6 +66,19 @@ print(len(markdown), len(html), len(history.forecasts), file=sys.stderr)
 """
 
 
+def as_v1(data: dict) -> dict:
+    """Version 2 only added optional parts, all unset (null) in the generated history."""
+    return {**_without_nulls(data), "schema_version": 1}
+
+
+def _without_nulls(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -94,7 +110,7 @@ CLI = "import sys; from codeb_report.cli import main; sys.argv[0] = 'codeb-repor
 
 def side_by_side(name: str, args: list[str], trees: list[Path], runs: int) -> None:
     """The same codeb-report command from each tree, alternating run by run, medians."""
-    cmd = [sys.executable, "-c", CLI, *args]
+    cmd = [sys.executable, "-P", "-c", CLI, *args]  # -P: not the current folder first
     envs = [{**os.environ, "PYTHONPATH": str(tree)} for tree in trees]
     times: list[list[tuple[float, float]]] = [[] for _ in trees]
     for _ in range(runs):
@@ -107,11 +123,11 @@ def side_by_side(name: str, args: list[str], trees: list[Path], runs: int) -> No
         print(f"{name:<10} {wall:>7.2f} {cpu:>6.2f} {ratio:>9.2f}  {tree}")
 
 
-def compare(paths: list[Path], pdf: str, against: Path, runs: int) -> None:
+def compare(paths: list[Path], pdf: str, against: list[Path], runs: int) -> None:
     old, new = str(paths[-3]), str(paths[-2])
     print(f"{'what':<10} {'wall s':>7} {'cpu s':>6} {'cpu ratio':>9}  tree")
     for name, extra in (("diff-md", ["-f", "md"]), ("diff-pdf", ["-f", "pdf", "-o", pdf])):
-        side_by_side(name, ["diff", old, new, *extra], [against, ROOT], runs)
+        side_by_side(name, ["diff", old, new, *extra], [*against, ROOT], runs)
 
 
 def main() -> None:
@@ -119,11 +135,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--servers", type=int, default=100)
     parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--against", type=Path, help="another checkout to time beside this one")
+    parser.add_argument(
+        "--against", type=Path, action="append", help="another checkout to time beside this one"
+    )
+    parser.add_argument("--v1", action="store_true", help="store the history as schema 1")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="codeb-bench-") as tmp:
         root = Path(tmp) / "output"
         paths = gen.write_history(root, days=args.days, servers=args.servers)
+        if args.v1:
+            for path in paths:
+                path.write_text(json.dumps(as_v1(json.loads(path.read_text()))))
         current = Path(tmp) / "today.json"
         current.write_bytes(paths[-1].read_bytes())
         paths[-1].unlink()
@@ -160,7 +182,7 @@ def main() -> None:
         ]
         print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
         if args.against:
-            compare(paths, pdf, args.against.resolve(), args.runs)
+            compare(paths, pdf, [tree.resolve() for tree in args.against], args.runs)
             return
         print(f"{'what':<10} {'wall s':>7} {'cpu s':>6} {'target s':>9} {'ratio':>6}  wall runs")
         for name, cmd, ok, target in rows:
