@@ -464,8 +464,10 @@ def main() -> None:
         code = cli.main(prog_name="codeb-report", standalone_mode=False)
     except click.ClickException as exc:
         # click's own errors quote what was typed (a path, a value): on one line, and no
-        # escape sequence in it reaches the terminal. UserError escapes its own message.
-        exc.message = escape_controls(exc.message)
+        # escape sequence in it reaches the terminal. UserError escapes its own message;
+        # the help printed for a bare `codeb-report` is ours, lines and all.
+        if not isinstance(exc, click.exceptions.NoArgsIsHelpError):
+            exc.message = escape_controls(exc.message)
         exc.show()
         sys.exit(exc.exit_code)
     except (click.Abort, KeyboardInterrupt):

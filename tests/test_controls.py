@@ -137,3 +137,15 @@ def test_the_report_never_holds_raw_controls(tmp_path: Path) -> None:
         content = path.read_text()
         assert not RAW & set(content), path.name
         assert "x1b[2J" in content
+
+
+def test_the_help_for_no_command_keeps_its_lines() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "from codeb_report.cli import main; main()"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("Usage: codeb-report [OPTIONS] COMMAND [ARGS]...\n\n")
+    assert "\\n" not in done.stderr
