@@ -7,8 +7,10 @@ bound. Served by a real HTTP server on 127.0.0.1 (``canned_http``).
 
 from __future__ import annotations
 
+import base64
 import json
 
+import pytest
 from servers.prometheus import CannedAnswer
 
 from codeb_report.prometheus.client import MAX_LABEL_CHARS, PrometheusClient
@@ -84,3 +86,30 @@ def test_a_huge_label_value_is_cut(canned_http: tuple[str, CannedAnswer]) -> Non
     nodename = sample.labels["nodename"]
     assert len(nodename) == MAX_LABEL_CHARS and nodename.endswith("…")
     assert sample.labels["instance"] == "10.0.0.1:9100"  # ordinary values as they are
+
+
+@pytest.mark.parametrize("auth", ["token", "basic"])
+def test_credentials_echoed_in_an_error_answer_are_scrubbed(
+    canned_http: tuple[str, CannedAnswer], monkeypatch: pytest.MonkeyPatch, auth: str
+) -> None:
+    """A Prometheus, or a proxy before it, that quotes the Authorization header in its
+    error: the reason lands in the snapshot, the report and the mail, never the secret."""
+    url, answer = canned_http
+    secret = f"prom-{auth}-secret-4242"
+    monkeypatch.setenv("PROM_SECRET", secret)
+    if auth == "token":
+        settings = PrometheusSettings(url=url, token_env="PROM_SECRET")
+        sent = f"Bearer {secret}"
+    else:
+        settings = PrometheusSettings(url=url, username="report", password_env="PROM_SECRET")
+        sent = "Basic " + base64.b64encode(f"report:{secret}".encode()).decode()
+    answer.status = 400
+    error = {"status": "error", "errorType": "bad_data", "error": f"refused {sent} here"}
+    answer.body = json.dumps(error).encode()
+    reading = read_fleet(settings, TARGETS, at=AT)
+    assert answer.headers[-1].get("Authorization") == sent  # it was sent, then echoed
+    texts = [reading.error or "", *(r.error or "" for r in reading.readings.values())]
+    assert all(text.startswith("HTTP 400: bad_data: refused ") for text in texts[:1])
+    for text in texts:
+        assert secret not in text and sent.split()[1] not in text, text
+        assert "refused " in text and " here" in text

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codeb_report.logs import redact, register_secret
 from codeb_report.prometheus.settings import PrometheusSettings
 
 if TYPE_CHECKING:
@@ -69,6 +70,9 @@ class PrometheusClient:
         password, token, problem = settings.secrets()
         if problem:
             raise PrometheusError(problem)
+        # Basic auth sends base64 of "user:password": its forms are scrubbed as well.
+        register_secret(password, login=settings.username)
+        register_secret(token)
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -122,6 +126,14 @@ class PrometheusClient:
         return result
 
     def _call(self, path: str, form: dict[str, str]) -> dict[str, Any]:
+        try:
+            return self._ask(path, form)
+        except PrometheusError as exc:
+            # An error answer (or a proxy's) may quote the Authorization header; its text
+            # goes into the snapshot, the report and the mail.
+            raise PrometheusError(redact(str(exc))) from None
+
+    def _ask(self, path: str, form: dict[str, str]) -> dict[str, Any]:
         import httpx
 
         form = {**form, "timeout": f"{self.settings.timeout:g}s"}
