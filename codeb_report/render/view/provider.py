@@ -586,6 +586,17 @@ def _choice(fleet: _Fleet) -> str:
     names = ", ".join(s.name for s in fleet.apps) or "없음"
     basis = "최근 스냅샷" if usage.history_points <= 1 else f"스냅샷 {usage.history_points}회 중"
     figures = f"App 서버({names}) 최고 사용률은 {basis} {usage.words()}"
+    if not usage.measured():
+        # Nothing to weigh: saying the use is far below the thresholds would mislead.
+        missing = (
+            f"App 서버({names})의 사용률이 수집되지 않아"
+            if fleet.apps
+            else "App 서버가 없어 (역할 이름에 app이 든 서버, 또는 Caddy가 요청을 보내는 서버)"
+        )
+        return (
+            f"{missing} 수치로 판단할 근거가 없습니다. 지금은 현 구조를 유지하는 Option A로"
+            " 시작하고, App 서버의 사용률이 수집되면 이 판단이 수치로 채워집니다."
+        )
     pressure = usage.pressure(t)
     provider = fleet.provider
     cluster = bool(provider and provider.kubernetes_clusters)
@@ -620,6 +631,9 @@ def _scaling(fleet: _Fleet) -> list[tuple[str, str, str]]:
     clusters = provider.kubernetes_clusters if provider else []
     if pressure:
         short = f"즉시 App 서버 추가 필요 ({', '.join(pressure)}): `scale-out.sh` 실행"
+    elif not usage.measured():
+        why = "App 서버 사용률 수치 없음" if apps else "App 서버 없음"
+        short = f"Instance 기반 수동 스케일링 ({why})"
     else:
         short = f"Instance 기반 수동 스케일링으로 충분 (App 서버 최고 {usage.words()})"
     if balancers:

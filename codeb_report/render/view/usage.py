@@ -38,6 +38,10 @@ class Usage:
             said.append(f"부하 {self.load_per_cpu:.2f}/vCPU")
         return said
 
+    def measured(self) -> bool:
+        """Whether any figure was collected to weigh."""
+        return any(v is not None for v in (self.memory_pct, self.disk_pct, self.load_per_cpu))
+
     def words(self) -> str:
         """``메모리 10%, 디스크 14%, 부하 0.01/vCPU``; the parts that are known."""
         parts = []
