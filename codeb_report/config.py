@@ -39,7 +39,7 @@ from codeb_report.prometheus.matchers import check_template
 from codeb_report.prometheus.settings import PrometheusSettings
 from codeb_report.provider.settings import VultrSettings
 from codeb_report.render.view.options import DETAIL_THRESHOLD
-from codeb_report.validation import OneLine, field_path
+from codeb_report.validation import OneLine, OneWord, field_path
 
 DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
 MAX_CONFIG_BYTES = 2**20  # a fleet of 1,000 servers is about 100 KB
@@ -63,16 +63,16 @@ class ServerConfig(Section):
     """One server. Unset port, user, identity file and jump come from ``~/.ssh/config``."""
 
     name: Annotated[str, Field(pattern=NAME_PATTERN)]
-    host: Annotated[str, Field(min_length=1)]
+    host: Annotated[OneWord, Field(min_length=1)]
     port: Port | None = None
-    user: str | None = None
+    user: OneWord | None = None
     role: OneLine = "server"
     identity_file: str | None = None
     tags: list[str] = Field(default_factory=list)
     # Wrap the probes in `sudo -n`: sudo must allow it without a password (NOPASSWD).
     sudo: Flag = False
     # A server name from this file, or an ssh ProxyJump spec: [user@]host[:port][,...]
-    jump: str | None = None
+    jump: OneWord | None = None
     # Label matchers for this server's node_exporter series, replacing [prometheus] match.
     prometheus: str | None = None
 

@@ -20,6 +20,21 @@ def _one_line(value: str) -> str:
 
 OneLine = Annotated[str, AfterValidator(_one_line)]
 
+_NOT_A_WORD = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _one_word(value: str) -> str:
+    """A host, user or jump goes to the network and ssh as it is: a space, newline or
+    control character there is a typo or a forged value, never a name."""
+    if found := _NOT_A_WORD.search(value):
+        raise ValueError(
+            f"U+{ord(found.group()):04X} not allowed (one word: no spaces or controls)"
+        )
+    return value
+
+
+OneWord = Annotated[str, AfterValidator(_one_word)]
+
 
 def field_path(loc: tuple[Any, ...], data: Any) -> str:
     """``('servers', 1, 'port')`` -> ``servers[n2].port``, naming list items by their name."""
