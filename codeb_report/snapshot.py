@@ -7,7 +7,6 @@ Bump ``SCHEMA_VERSION`` on every incompatible change and add a migration for it.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -463,15 +462,27 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
 # snapshot of version N under tests/fixtures/snapshots/ (see tests/test_migrations.py).
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """Version 2 adds optional parts (``provider`` and others), and port ranges: version 1
-    wrote one mapping per port of a published range, joined back into one here."""
-    data = copy.deepcopy(data)
+    wrote one mapping per port of a published range, joined back into one here.
+
+    Only the path to each port list is copied, not the whole snapshot (a deep copy cost
+    as much as validating it, for each of the nights a diff dates findings back over)."""
     servers = data.get("servers")
-    for server in servers if isinstance(servers, list) else []:
-        containers = server.get("containers") if isinstance(server, dict) else None
-        for container in containers if isinstance(containers, list) else []:
-            if isinstance(container, dict) and isinstance(container.get("ports"), list):
-                container["ports"] = _joined_ranges(container["ports"])
+    if isinstance(servers, list):
+        data = {**data, "servers": [_server_v2(server) for server in servers]}
     return {**data, "schema_version": 2}
+
+
+def _server_v2(server: Any) -> Any:
+    containers = server.get("containers") if isinstance(server, dict) else None
+    if not isinstance(containers, list):
+        return server
+    return {**server, "containers": [_container_v2(one) for one in containers]}
+
+
+def _container_v2(container: Any) -> Any:
+    if isinstance(container, dict) and isinstance(container.get("ports"), list):
+        return {**container, "ports": _joined_ranges(container["ports"])}
+    return container
 
 
 def _joined_ranges(ports: list[Any]) -> list[Any]:

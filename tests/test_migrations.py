@@ -116,3 +116,24 @@ def test_version_1_becomes_2_without_a_provider() -> None:
     migrated = snap.MIGRATIONS[1](copy.deepcopy(data))
     assert migrated == {**data, "schema_version": 2}
     assert snap.Snapshot.model_validate(migrated).provider is None
+
+
+def test_version_1_step_joins_ranges_without_changing_what_it_was_given() -> None:
+    """The step copies only the path to each port list: the data it was handed (a caller's
+    parsed file) is left as it was, the result holds the joined range."""
+    data = _v1()
+    dashboard = data["servers"][0]["containers"][1]
+    first = dashboard["ports"][0]
+    dashboard["ports"] = [
+        {
+            **first,
+            "host_port": first["host_port"] + i,
+            "container_port": first["container_port"] + i,
+        }
+        for i in range(3)
+    ]
+    before = copy.deepcopy(data)
+    migrated = snap.MIGRATIONS[1](data)
+    assert data == before
+    assert migrated["servers"][0]["containers"][1]["ports"] == [{**first, "range": 3}]
+    assert snap.Snapshot.model_validate(migrated).servers[0].containers[1].ports[0].range == 3
