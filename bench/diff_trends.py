@@ -67,8 +67,24 @@ print(len(markdown), len(html), len(history.forecasts), file=sys.stderr)
 
 
 def as_v1(data: dict) -> dict:
-    """Version 2 only added optional parts, all unset (null) in the generated history."""
-    return {**_without_nulls(data), "schema_version": 1}
+    """Version 2 added optional parts, all unset (null) in the generated history, and port
+    ranges, which version 1 wrote one mapping per port."""
+    data = _without_nulls(data)
+    for server in data["servers"]:
+        for container in server.get("containers", []):
+            container["ports"] = [one for run in container["ports"] for one in _ports(run)]
+    return {**data, "schema_version": 1}
+
+
+def _ports(run: dict) -> list[dict]:
+    first = {k: v for k, v in run.items() if k != "range"}
+    ports = []
+    for i in range(run.get("range", 1)):
+        one = {**first, "container_port": first["container_port"] + i}
+        if "host_port" in first:  # none when unpublished (its null dropped above)
+            one["host_port"] = first["host_port"] + i
+        ports.append(one)
+    return ports
 
 
 def _without_nulls(value: object) -> object:
