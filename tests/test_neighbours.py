@@ -1,5 +1,6 @@
-"""A shared machine under a careless umask: every folder codeb-report creates on the way
-to its output, lock or known_hosts is 0700, as the README promises, not the umask's 0777."""
+"""A shared machine: under a careless umask every folder codeb-report creates on the way
+to its output, lock or known_hosts is 0700, as the README promises, not the umask's 0777;
+and nothing a neighbour plants in a shared output folder is followed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from codeb_report.history.store import stored_snapshots
 from codeb_report.lock import run_lock
 from codeb_report.outputdir import OutputRoot
 
@@ -48,3 +50,16 @@ def test_an_existing_folder_keeps_its_mode(tmp_path: Path, umask_000: None) -> N
     OutputRoot(shared / "out").stage(date(2026, 11, 30))
     assert oct(mode(shared)) == "0o775"
     assert oct(mode(shared / "out")) == "0o700"
+
+
+def test_a_planted_snapshot_link_is_not_read_as_history(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    victim = tmp_path / "victim.json"
+    victim.write_text('{"schema_version": 2}')
+    planted = root / "2020-01-02"
+    planted.mkdir(parents=True)
+    (planted / "snapshot.json").symlink_to(victim)
+    ours = root / "2020-01-03"
+    ours.mkdir()
+    (ours / "snapshot.json").write_text("{}")
+    assert [s.day.isoformat() for s in stored_snapshots(root)] == ["2020-01-03"]

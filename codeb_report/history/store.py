@@ -41,9 +41,16 @@ def stored_snapshots(output_root: Path) -> list[Stored]:
     found = []
     for entry in output_root.iterdir():
         day = as_date(entry.name)
-        if day is not None and not entry.is_symlink() and (entry / SNAPSHOT_FILE).is_file():
-            found.append(Stored(day, entry / SNAPSHOT_FILE))
+        snapshot = entry / SNAPSHOT_FILE
+        # A run writes snapshot.json as a plain file: a symlink there (or in place of the
+        # folder) was planted in a shared output folder and is never followed.
+        if day is not None and not entry.is_symlink() and _plain_file(snapshot):
+            found.append(Stored(day, snapshot))
     return sorted(found, key=lambda s: s.day)
+
+
+def _plain_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
 
 
 def resolve(arg: str, output_root: Path) -> Path:
