@@ -158,6 +158,19 @@ def test_unmatched_instances_and_the_totals() -> None:
     assert run("provider.cost.unmatched", only_matched) == []
 
 
+def test_an_unknown_price_is_never_counted_as_zero_dollars() -> None:
+    priced = instance(None, "vc2-1c-1gb", id="id-a", label="a")
+    unpriced = instance(None, "vc2-1c-1gb", id="id-b", label="b", monthly_cost=None)
+    snapshot = with_provider(fleet(server("n1")), account(instance("n1"), priced, unpriced))
+    [finding] = run("provider.cost.unmatched", snapshot)
+    assert plain(finding.description) == "2개 인스턴스 월 $5 이상 (가격 미확인 1대 제외): `a, b`"
+    nothing_priced = with_provider(
+        fleet(server("n1")), account(instance("n1"), instance(None, monthly_cost=None))
+    )
+    [finding] = run("provider.cost.unmatched", nothing_priced)
+    assert finding.summary == "미확인 인스턴스 월 확인 불가 (가격 정보 없음)"
+
+
 # -- right-sizing ----------------------------------------------------------------------
 
 

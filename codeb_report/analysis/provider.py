@@ -35,6 +35,16 @@ def usd(amount: float) -> str:
     return f"${amount:,.0f}" if float(amount).is_integer() else f"${amount:,.2f}"
 
 
+def usd_total(amounts: Sequence[float | None]) -> str:
+    """A sum of prices that never passes an unknown price off as $0."""
+    known = [a for a in amounts if a is not None]
+    if not known:
+        return "확인 불가 (가격 정보 없음)"
+    missing = len(amounts) - len(known)
+    total = usd(round(sum(known), 2))
+    return f"{total} 이상 (가격 미확인 {missing}대 제외)" if missing else total
+
+
 class PlanChoice(BaseModel):
     id: str
     vcpu_count: int

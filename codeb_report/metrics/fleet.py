@@ -184,6 +184,7 @@ def cost_families(snapshot: Snapshot) -> list[Family]:
     for instance in provider.instances:
         if instance.server in names and instance.monthly_cost is not None:
             per_server.add(instance.monthly_cost, server=instance.server)
-    if provider.instances:
+    # A total that silently leaves out unpriced instances would read as the real bill.
+    if provider.instances and all(i.monthly_cost is not None for i in provider.instances):
         total.add(provider.monthly_total)
     return [per_server, total]

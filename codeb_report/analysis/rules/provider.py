@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from codeb_report.analysis.model import Level, Priority, code, text
-from codeb_report.analysis.provider import ProviderView, keeps_data, usd
+from codeb_report.analysis.provider import ProviderView, keeps_data, usd, usd_total
 from codeb_report.analysis.rules.base import FLEET, Hit, provider_rule
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import Snapshot
@@ -108,20 +108,20 @@ def cost_unmatched(view: ProviderView, _s: Snapshot, _t: Thresholds) -> Iterator
     if not view.unmatched:
         return
     names = ", ".join(u.label for u in view.unmatched[:5])
-    monthly = usd(view.unmatched_monthly)
+    monthly = usd_total([u.monthly_cost for u in view.unmatched])
     more = f" 외 {len(view.unmatched) - 5}개" if len(view.unmatched) > 5 else ""
     yield Hit(
         priority=Priority.MEDIUM,
         server=FLEET,
         title="설정에 없는 인스턴스 비용",
         description=text(
-            f"{len(view.unmatched)}개 인스턴스 월 {usd(view.unmatched_monthly)}: ",
+            f"{len(view.unmatched)}개 인스턴스 월 {monthly}: ",
             code(names),
             more,
         ),
         action="사용 여부 확인 후 삭제 또는 설정에 추가",
         step=f"설정에 없는 Vultr 인스턴스 {len(view.unmatched)}개 정리 (월 {monthly})",
-        summary=f"미확인 인스턴스 월 {usd(view.unmatched_monthly)}",
+        summary=f"미확인 인스턴스 월 {monthly}",
     )
 
 

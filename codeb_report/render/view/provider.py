@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from codeb_report.analysis.provider import usd_total
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.provider.model import Instance, KubernetesCluster, NodePool, Provider, Region
 from codeb_report.render import scale_out, vultr_cli
@@ -378,7 +379,7 @@ def _summary(provider: Provider) -> str:
     parts = [f"인스턴스 {len(provider.instances)}대 (설정된 서버와 일치 {matched}대)"]
     parts.append(f"Kubernetes 클러스터 {len(provider.kubernetes_clusters)}개")
     parts.append(f"Load Balancer {len(provider.load_balancers)}개")
-    parts.append(f"인스턴스 월 합계 ${provider.monthly_total:,.2f}")
+    parts.append(f"인스턴스 월 합계 {usd_total([i.monthly_cost for i in provider.instances])}")
     return ", ".join(parts)
 
 
