@@ -228,13 +228,16 @@ def test_malformed_json_for_the_instances(vultr_api: FakeVultr, tmp_path: Path) 
     assert provider.error.kind == "bad_answer" and provider.error.endpoint == "/instances"
 
 
-def test_an_instance_without_an_id_is_a_bad_answer(vultr_api: FakeVultr, tmp_path: Path) -> None:
+def test_an_instance_without_an_id_is_skipped_alone(vultr_api: FakeVultr, tmp_path: Path) -> None:
+    """More bad items of every list: test_provider_items.py."""
     broken = copy.deepcopy(vultr_api.lists["/instances"])
     del broken[0]["id"]
     vultr_api.lists["/instances"] = broken
     provider = collect(vultr_api, tmp_path)
-    assert provider.error.kind == "bad_answer"
-    assert "instance: id" in provider.error.message
+    assert provider.error is None and len(provider.instances) == 4
+    [skipped] = provider.problems
+    assert (skipped.endpoint, skipped.kind) == ("/instances", "bad_answer")
+    assert "skipped 1 of 5 items: instance: id: missing or not valid" in skipped.message
 
 
 def test_an_empty_instance_list_for_a_configured_fleet(

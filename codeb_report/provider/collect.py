@@ -54,17 +54,35 @@ log = get_logger("vultr")
 
 @dataclass
 class _Read:
-    """What phase one read; a part that failed is absent and has its failure recorded."""
+    """What phase one read; a part that failed is absent and has its failure recorded,
+    a list that had items skipped has their notes (see ``parse.items``)."""
 
     parts: dict[str, Any] = field(default_factory=dict)
     failures: dict[str, ApiFailure] = field(default_factory=dict)
+    skipped: dict[str, ApiFailure] = field(default_factory=dict)
 
 
-def _list(client: VultrClient, path: str, envelope: str, item: Callable[[Any], Any]) -> list[Any]:
-    try:
-        return [item(x) for x in client.list(path, envelope)]
-    except parse.BadItem as exc:
-        raise ApiFailure("bad_answer", str(exc), path) from None
+@dataclass
+class _Listed:
+    """A list as read: the items the model accepts, and a note per item it refused."""
+
+    items: list[Any]
+    notes: list[str]
+    total: int
+    path: str
+
+    def problem(self) -> ApiFailure:
+        shown = "; ".join(self.notes[:3]) + (" ..." if len(self.notes) > 3 else "")
+        message = f"skipped {len(self.notes)} of {self.total} items: {shown}"
+        return ApiFailure("bad_answer", message, self.path)
+
+
+def _list(
+    client: VultrClient, path: str, envelope: str, item: Callable[[Any, list[str]], Any]
+) -> _Listed:
+    raw = client.list(path, envelope)
+    notes: list[str] = []
+    return _Listed(parse.items(raw, item, notes), notes, len(raw), path)
 
 
 def _one(client: VultrClient, path: str, envelope: str, item: Callable[[Any], Any]) -> Any:
@@ -80,18 +98,18 @@ def _one(client: VultrClient, path: str, envelope: str, item: Callable[[Any], An
 PARTS: dict[str, Callable[[VultrClient], Any]] = {
     "account": lambda c: _one(c, "/account", "account", parse.account),
     "bandwidth": lambda c: _one(c, "/account/bandwidth", "bandwidth", parse.account_bandwidth),
-    "instances": lambda c: _list(c, "/instances", "instances", parse.instance),
-    "plans": lambda c: _list(c, "/plans", "plans", parse.plan),
-    "regions": lambda c: _list(c, "/regions", "regions", parse.region),
-    "os": lambda c: _list(c, "/os", "os", parse.operating_system),
+    "instances": lambda c: _list(c, "/instances", "instances", parse.alone(parse.instance)),
+    "plans": lambda c: _list(c, "/plans", "plans", parse.alone(parse.plan)),
+    "regions": lambda c: _list(c, "/regions", "regions", parse.alone(parse.region)),
+    "os": lambda c: _list(c, "/os", "os", parse.alone(parse.operating_system)),
     "clusters": lambda c: _list(
         c, "/kubernetes/clusters", "vke_clusters", parse.kubernetes_cluster
     ),
     "load_balancers": lambda c: _list(c, "/load-balancers", "load_balancers", parse.load_balancer),
     "startup_scripts": lambda c: _list(
-        c, "/startup-scripts", "startup_scripts", parse.startup_script
+        c, "/startup-scripts", "startup_scripts", parse.alone(parse.startup_script)
     ),
-    "blocks": lambda c: _list(c, "/blocks", "blocks", parse.block),
+    "blocks": lambda c: _list(c, "/blocks", "blocks", parse.alone(parse.block)),
 }
 
 
@@ -197,7 +215,7 @@ class ProviderCollection:
         with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="vultr") as pool:
             lists = {name: pool.submit(fn, client) for name, fn in PARTS.items()}
             try:
-                instances = lists["instances"].result()
+                instances = lists["instances"].result().items
             except ApiFailure:
                 instances = []
             matched = match_servers(instances, self.configured)
@@ -277,6 +295,7 @@ class ProviderCollection:
             i.model_copy(update=self._details.get(i.id, {})) if i.server else i for i in instances
         ]
         problems = [_error(f) for name, f in self._read.failures.items() if name not in FATAL]
+        problems += [_error(f) for f in self._read.skipped.values()]
         return self._provider(
             instances,
             regions=self._regions(instances),
@@ -382,7 +401,12 @@ def _gathered(futures: Mapping[str, Future[Any]]) -> _Read:
     for name, future in futures.items():
         exc = future.exception()
         if exc is None:
-            read.parts[name] = future.result()
+            value = future.result()
+            if isinstance(value, _Listed):
+                if value.notes:
+                    read.skipped[name] = value.problem()
+                value = value.items
+            read.parts[name] = value
         elif isinstance(exc, ApiFailure):
             read.failures[name] = exc
         else:

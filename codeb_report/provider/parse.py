@@ -3,13 +3,18 @@
 Only the fields named here are read; everything else the API sends (``default_password``,
 ``kvm``, a startup script's body, fields added in later API versions) is dropped. Values
 of the wrong type become None rather than failing the whole account; strings are cut to
-the model's bounds and numbers must be finite. An item without the fields that identify
-it (``id``, an instance's ``region`` and ``plan``) fails its endpoint as ``bad_answer``.
+the model's bounds and numbers must be finite. An item the model refuses (no ``id``, an
+instance without ``region`` or ``plan``, a plan without a valid price, a number out of
+bounds) is a ``BadItem``: ``items`` skips it and keeps a note naming it and the field, so
+one bad item costs only itself. Nested items (node pools, a load balancer's rules and
+health check) are skipped the same way, their notes added to their parent's list.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -38,6 +43,8 @@ from codeb_report.provider.model import (
 
 TEXT = 256
 Json = dict[str, Any]
+Notes = list[str]  # one line per skipped item: "plan vc2-x: monthly_cost: missing or invalid"
+SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")  # an id that can go into a log line as it is
 
 
 class BadItem(ValueError):
@@ -118,7 +125,39 @@ def build(model: type[M], fields: Json, what: str) -> M:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise BadItem(f"{what}: {where}: {err['msg']}") from None
+        # The readers above turn a value of the wrong type, sign or finiteness into None.
+        said = "missing or not valid" if err["type"] == "missing" else err["msg"]
+        raise BadItem(f"{named(what, fields.get('id'))}: {where}: {said}") from None
+
+
+def named(what: str, ident: object) -> str:
+    """``plan vc2-1c-1gb``; the id only when it is safe to print as it is."""
+    ident = "" if ident is None else str(ident)
+    return f"{what} {ident}" if SAFE_ID.match(ident) else what
+
+
+def items(raw: Iterable[Json], item: Callable[[Json, Notes], M], notes: Notes) -> list[M]:
+    """Every item the model accepts, each id once; the others are noted and skipped."""
+    kept: list[M] = []
+    seen: set[object] = set()
+    for data in raw:
+        try:
+            parsed = item(data, notes)
+        except BadItem as exc:
+            notes.append(str(exc))
+            continue
+        ident = getattr(parsed, "id", None)
+        if ident is not None and ident in seen:
+            notes.append(f"{named(type(parsed).__name__, ident)}: duplicate id (kept the first)")
+            continue
+        seen.add(ident)
+        kept.append(parsed)
+    return kept
+
+
+def alone(item: Callable[[Json], M]) -> Callable[[Json, Notes], M]:
+    """A parser of items with no nested items, for ``items``."""
+    return lambda data, _notes: item(data)
 
 
 def account(data: Json) -> Account:
@@ -288,10 +327,11 @@ def node_pool(data: Json) -> NodePool:
     )
 
 
-def kubernetes_cluster(data: Json) -> KubernetesCluster:
+def kubernetes_cluster(data: Json, notes: Notes) -> KubernetesCluster:
     pools = data.get("node_pools")
-    pools = pools if isinstance(pools, list) else []
-    return build(
+    pools = [p for p in pools[:100] if isinstance(p, dict)] if isinstance(pools, list) else []
+    inner: Notes = []
+    cluster = build(
         KubernetesCluster,
         {
             "id": text(data, "id", 64),
@@ -302,39 +342,58 @@ def kubernetes_cluster(data: Json) -> KubernetesCluster:
             "ip": text(data, "ip", 64),
             "endpoint": text(data, "endpoint"),
             "ha_controlplanes": flag(data, "ha_controlplanes"),
-            "node_pools": [node_pool(p) for p in pools[:100] if isinstance(p, dict)],
+            "node_pools": items(pools, alone(node_pool), inner),
         },
         "kubernetes cluster",
     )
+    notes += [f"{named('kubernetes cluster', cluster.id)}: {note}" for note in inner]
+    return cluster
 
 
-def _rule(data: Json) -> ForwardingRule | None:
-    try:
-        return build(
-            ForwardingRule,
-            {
-                "frontend_protocol": text(data, "frontend_protocol"),
-                "frontend_port": integer(data, "frontend_port"),
-                "backend_protocol": text(data, "backend_protocol"),
-                "backend_port": integer(data, "backend_port"),
-            },
-            "forwarding rule",
-        )
-    except BadItem:
+def _rule(data: Json) -> ForwardingRule:
+    return build(
+        ForwardingRule,
+        {
+            "frontend_protocol": text(data, "frontend_protocol"),
+            "frontend_port": integer(data, "frontend_port"),
+            "backend_protocol": text(data, "backend_protocol"),
+            "backend_port": integer(data, "backend_port"),
+        },
+        "forwarding rule",
+    )
+
+
+def _health_check(data: Json, notes: Notes) -> HealthCheck | None:
+    """The load balancer's health check; one the model refuses is noted and left out."""
+    if not data:
         return None
+    found = items([data], alone(_check), notes)
+    return found[0] if found else None
 
 
-def load_balancer(data: Json) -> LoadBalancer:
+def _check(data: Json) -> HealthCheck:
+    return build(
+        HealthCheck,
+        {
+            "protocol": text(data, "protocol"),
+            "port": integer(data, "port"),
+            "path": text(data, "path"),
+            "check_interval": integer(data, "check_interval"),
+            "response_timeout": integer(data, "response_timeout"),
+            "unhealthy_threshold": integer(data, "unhealthy_threshold"),
+            "healthy_threshold": integer(data, "healthy_threshold"),
+        },
+        "health_check",
+    )
+
+
+def load_balancer(data: Json, notes: Notes) -> LoadBalancer:
     # Answers say forwarding_rules; the 2023 schema says forward_rules: read both.
     rules = data.get("forwarding_rules", data.get("forward_rules"))
-    rules = (
-        [r for r in (_rule(x) for x in rules[:100] if isinstance(x, dict)) if r]
-        if isinstance(rules, list)
-        else []
-    )
-    check = obj(data, "health_check")
+    rules = [r for r in rules[:100] if isinstance(r, dict)] if isinstance(rules, list) else []
     info = obj(data, "generic_info")
-    return build(
+    inner: Notes = []
+    balancer = build(
         LoadBalancer,
         {
             "id": text(data, "id", 64),
@@ -346,26 +405,14 @@ def load_balancer(data: Json) -> LoadBalancer:
             "nodes": integer(data, "nodes"),
             "balancing_algorithm": text(info, "balancing_algorithm"),
             "has_ssl": flag(data, "has_ssl"),
-            "health_check": build(
-                HealthCheck,
-                {
-                    "protocol": text(check, "protocol"),
-                    "port": integer(check, "port"),
-                    "path": text(check, "path"),
-                    "check_interval": integer(check, "check_interval"),
-                    "response_timeout": integer(check, "response_timeout"),
-                    "unhealthy_threshold": integer(check, "unhealthy_threshold"),
-                    "healthy_threshold": integer(check, "healthy_threshold"),
-                },
-                "health_check",
-            )
-            if check
-            else None,
-            "forwarding_rules": rules,
+            "health_check": _health_check(obj(data, "health_check"), inner),
+            "forwarding_rules": items(rules, alone(_rule), inner),
             "instances": [i[:64] for i in texts(data, "instances", 1000) if i],
         },
         "load balancer",
     )
+    notes += [f"{named('load balancer', balancer.id)}: {note}" for note in inner]
+    return balancer
 
 
 def startup_script(data: Json) -> StartupScript:
