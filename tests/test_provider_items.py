@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from servers.vultr import FakeVultr
-from test_provider_collect import collect
+from test_provider_collect import as_json, collect
 
-from codeb_report.provider.model import Provider
+from codeb_report.analysis.provider import api_status
+from codeb_report.provider.model import MAX_ITEMS, Provider, list_bound
+from codeb_report.snapshot import Snapshot
 
 Items = list[dict[str, Any]]
 
@@ -157,3 +159,46 @@ def test_a_bad_node_pool_costs_only_itself(vultr_api: FakeVultr, tmp_path: Path)
     assert kept[0] == pools[0]["id"] and "np-broken" in kept  # bad optional numbers are empty
     assert len(kept) == 2
     assert "node_pool: id" in problem(provider, "/kubernetes/clusters")
+
+
+def many_instances(count: int) -> Items:
+    """``count`` small instances in icn, as the list would page them."""
+    return [
+        {"id": f"bulk{n:08d}-0000-4000-8000-000000000000", "region": "icn", "plan": "vc2-1c-1gb"}
+        for n in range(count)
+    ]
+
+
+def test_an_account_over_the_bound_is_one_clear_error(vultr_api: FakeVultr, tmp_path: Path) -> None:
+    """The snapshot holds 10,000 instances; paging (500 a page, 50 pages) would allow
+    25,000. The bound is the model's, said with the endpoint, and paging stops there."""
+    vultr_api.lists["/instances"] = many_instances(MAX_ITEMS + 1)
+    provider = collect(vultr_api, tmp_path)
+    assert provider.error is not None
+    assert (provider.error.kind, provider.error.endpoint) == ("too_many", "/instances")
+    assert "10,000" in provider.error.message and "\n" not in provider.error.message
+    assert provider.instances == [] and provider.account is not None  # the rest is kept
+    assert provider.incomplete  # partial, as for other provider failures
+    assert len(vultr_api.calls("/instances")) == MAX_ITEMS // 500 + 1  # not all 25,000
+    view = api_status(provider)
+    assert "/instances" in view.text and "10,000" in view.text
+
+
+def test_an_account_at_the_bound_is_read(vultr_api: FakeVultr, tmp_path: Path) -> None:
+    vultr_api.lists["/instances"] = many_instances(MAX_ITEMS)
+    provider = collect(vultr_api, tmp_path)
+    assert provider.error is None and len(provider.instances) == MAX_ITEMS
+    Snapshot.model_validate_json(as_json(provider))  # and the snapshot holds it
+
+
+def test_a_side_list_over_its_bound_is_a_problem(vultr_api: FakeVultr, tmp_path: Path) -> None:
+    bound = list_bound("/blocks")
+    block = vultr_api.lists["/blocks"][0]
+    vultr_api.lists["/blocks"] = [
+        {**block, "id": f"bs{n:06d}-0000-4000-8000-000000000000"} for n in range(bound + 1)
+    ]
+    provider = collect(vultr_api, tmp_path)
+    assert provider.error is None and len(provider.instances) == 5
+    [too_many] = provider.problems
+    assert (too_many.endpoint, too_many.kind) == ("/blocks", "too_many")
+    assert f"{bound:,}" in too_many.message

@@ -17,6 +17,7 @@ from servers.sshd import Sshd, SshdFactory
 from servers.vultr import TEST_KEY, Answer, FakeVultr, serve
 
 from codeb_report.nightly.run import outcome
+from codeb_report.provider.model import MAX_ITEMS
 from codeb_report.snapshot import load
 
 NAMES = ("n1", "n2", "n3", "n4")
@@ -169,3 +170,26 @@ def test_an_unreachable_api_makes_the_run_partial(setup: Setup, tmp_path: Path) 
     assert_no_key_anywhere(tmp_path / "down", done)
     report = (day_folder(tmp_path / "down") / "report.md").read_text(encoding="utf-8")
     assert "Vultr API 조회 실패" in report
+
+
+def test_an_account_over_the_bound_makes_the_run_partial(setup: Setup, tmp_path: Path) -> None:
+    """More instances than the snapshot holds: one line naming the endpoint and the
+    bound, the servers' report intact, exit 4 (not a validation error of the run)."""
+    api, server = fake_api()
+    template = api.lists["/instances"][0]
+    api.lists["/instances"] = [
+        {**template, "id": f"bulk{n:08d}-0000-4000-8000-000000000000", "label": f"b{n}"}
+        for n in range(MAX_ITEMS + 1)
+    ]
+    try:
+        done = run(setup, api.base_url, tmp_path / "many")
+    finally:
+        server.shutdown()
+    assert done.returncode == 4, done.stderr
+    assert "ValidationError" not in done.stdout + done.stderr
+    assert "/instances" in done.stderr and "10,000" in done.stderr
+    snapshot = load(day_folder(tmp_path / "many") / "snapshot.json")
+    assert snapshot.provider.error.kind == "too_many"
+    assert_servers_intact(tmp_path / "many")
+    report = (day_folder(tmp_path / "many") / "report.md").read_text(encoding="utf-8")
+    assert "Vultr API /instances 항목이 10,000개를 넘음" in report

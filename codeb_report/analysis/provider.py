@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from codeb_report.analysis.thresholds import Thresholds
-from codeb_report.provider.model import Instance, Plan, Provider
+from codeb_report.provider.model import LIST_FIELDS, Instance, Plan, Provider, list_bound
 from codeb_report.snapshot import Server, Snapshot
 
 MB = 2**20
@@ -235,6 +235,7 @@ API_TEXT = {
     "server_error": "Vultr API 서버 오류 (5xx)",
     "bad_answer": "Vultr API 응답 형식 오류",
     "empty_instances": "Vultr API가 인스턴스를 하나도 돌려주지 않음 (키의 허용 주소 제한 의심)",
+    "too_many": "Vultr API 목록이 리포트 한도를 넘음",
 }
 
 
@@ -244,6 +245,9 @@ def api_status(provider: Provider) -> ApiStatus:
         text = "Vultr API 정상 조회"
         if provider.problems:
             text += f" (일부 항목 {len(provider.problems)}건 조회 실패)"
+    elif error.kind == "too_many" and error.endpoint in LIST_FIELDS:
+        bound = list_bound(error.endpoint)
+        text = f"Vultr API {error.endpoint} 항목이 {bound:,}개를 넘음: 리포트 한도 초과로 싣지 않음"
     else:
         text = API_TEXT.get(error.kind, "Vultr API 조회 실패")
     return ApiStatus(

@@ -92,7 +92,9 @@ def log_provider(snapshot: Snapshot, extra: dict[str, bool]) -> None:
         return
     vlog = ServerLog(log, "vultr")
     if provider.error is not None:
-        vlog.error("API %s: %s", provider.error.kind, provider.error.message, extra=extra)
+        error = provider.error
+        where = f"{error.endpoint}: " if error.endpoint else ""
+        vlog.error("API %s: %s%s", error.kind, where, error.message, extra=extra)
     for problem in provider.problems:
         vlog.warning("%s %s: %s", problem.endpoint, problem.kind, problem.message, extra=extra)
     if provider.error is None:

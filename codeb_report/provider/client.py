@@ -186,8 +186,11 @@ class VultrClient:
 
     # -- lists ---------------------------------------------------------------------------
 
-    def list(self, path: str, envelope: str, endpoint: str | None = None) -> list[dict[str, Any]]:
-        """Every item of a paged list, following ``meta.links.next`` to the end."""
+    def list(
+        self, path: str, envelope: str, endpoint: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Every item of a paged list, following ``meta.links.next`` to the end; more than
+        ``limit`` items is a ``too_many`` failure, said as soon as a page passes it."""
         endpoint = endpoint or path
         items: list[dict[str, Any]] = []
         seen: set[str] = set()
@@ -199,6 +202,9 @@ class VultrClient:
                 message = f"{envelope!r} is not a list of objects"
                 raise self._failure("bad_answer", message, endpoint)
             items.extend(page)
+            if limit is not None and len(items) > limit:
+                message = f"more than {limit:,} items: the snapshot holds at most {limit:,}"
+                raise self._failure("too_many", message, endpoint)
             cursor = _next_cursor(data)
             if not cursor:
                 return items

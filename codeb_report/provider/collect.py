@@ -37,6 +37,7 @@ from codeb_report.provider.model import (
     Provider,
     ProviderError,
     Region,
+    list_bound,
 )
 from codeb_report.provider.settings import VultrSettings
 from codeb_report.snapshot import Snapshot, now
@@ -78,11 +79,16 @@ class _Listed:
 
 
 def _list(
-    client: VultrClient, path: str, envelope: str, item: Callable[[Any, list[str]], Any]
-) -> _Listed:
-    raw = client.list(path, envelope)
-    notes: list[str] = []
-    return _Listed(parse.items(raw, item, notes), notes, len(raw), path)
+    path: str, envelope: str, item: Callable[[Any, list[str]], Any]
+) -> Callable[[VultrClient], _Listed]:
+    """Reads ``path``: at most as many items as the snapshot holds (``list_bound``)."""
+
+    def read(client: VultrClient) -> _Listed:
+        raw = client.list(path, envelope, limit=list_bound(path))
+        notes: list[str] = []
+        return _Listed(parse.items(raw, item, notes), notes, len(raw), path)
+
+    return read
 
 
 def _one(client: VultrClient, path: str, envelope: str, item: Callable[[Any], Any]) -> Any:
@@ -98,18 +104,16 @@ def _one(client: VultrClient, path: str, envelope: str, item: Callable[[Any], An
 PARTS: dict[str, Callable[[VultrClient], Any]] = {
     "account": lambda c: _one(c, "/account", "account", parse.account),
     "bandwidth": lambda c: _one(c, "/account/bandwidth", "bandwidth", parse.account_bandwidth),
-    "instances": lambda c: _list(c, "/instances", "instances", parse.alone(parse.instance)),
-    "plans": lambda c: _list(c, "/plans", "plans", parse.alone(parse.plan)),
-    "regions": lambda c: _list(c, "/regions", "regions", parse.alone(parse.region)),
-    "os": lambda c: _list(c, "/os", "os", parse.alone(parse.operating_system)),
-    "clusters": lambda c: _list(
-        c, "/kubernetes/clusters", "vke_clusters", parse.kubernetes_cluster
+    "instances": _list("/instances", "instances", parse.alone(parse.instance)),
+    "plans": _list("/plans", "plans", parse.alone(parse.plan)),
+    "regions": _list("/regions", "regions", parse.alone(parse.region)),
+    "os": _list("/os", "os", parse.alone(parse.operating_system)),
+    "clusters": _list("/kubernetes/clusters", "vke_clusters", parse.kubernetes_cluster),
+    "load_balancers": _list("/load-balancers", "load_balancers", parse.load_balancer),
+    "startup_scripts": _list(
+        "/startup-scripts", "startup_scripts", parse.alone(parse.startup_script)
     ),
-    "load_balancers": lambda c: _list(c, "/load-balancers", "load_balancers", parse.load_balancer),
-    "startup_scripts": lambda c: _list(
-        c, "/startup-scripts", "startup_scripts", parse.alone(parse.startup_script)
-    ),
-    "blocks": lambda c: _list(c, "/blocks", "blocks", parse.alone(parse.block)),
+    "blocks": _list("/blocks", "blocks", parse.alone(parse.block)),
 }
 
 

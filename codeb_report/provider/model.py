@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from annotated_types import MaxLen
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 # Bounds: generous for a real account, small enough that a hostile answer cannot bloat a
@@ -49,6 +50,7 @@ ErrorKind = Literal[
     "server_error",  # still 5xx after the retries
     "bad_answer",  # not JSON, or not the documented shape
     "empty_instances",  # the instance list is empty although the configuration names servers
+    "too_many",  # a list longer than the snapshot holds (list_bound), e.g. > 10,000 instances
 ]
 
 
@@ -312,6 +314,27 @@ class Provider(ProviderModel):
     def monthly_total(self) -> float:
         """USD per month of the instances whose price is known."""
         return sum(i.monthly_cost or 0.0 for i in self.instances)
+
+
+# The API's lists and the part of the snapshot each one fills.
+LIST_FIELDS = {
+    "/instances": "instances",
+    "/plans": "plans",
+    "/regions": "regions",
+    "/os": "operating_systems",
+    "/kubernetes/clusters": "kubernetes_clusters",
+    "/load-balancers": "load_balancers",
+    "/startup-scripts": "startup_scripts",
+    "/blocks": "blocks",
+}
+
+
+def list_bound(path: str) -> int:
+    """How many items of the API's list ``path`` the snapshot holds (the ``max_length``
+    of its ``Provider`` field): the one bound the collector enforces while it pages, so
+    a longer list is said as such, never a validation error of the whole snapshot."""
+    field = Provider.model_fields[LIST_FIELDS[path]]
+    return next(m.max_length for m in field.metadata if isinstance(m, MaxLen))
 
 
 def canonical(provider: Provider) -> Provider:

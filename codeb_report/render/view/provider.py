@@ -40,6 +40,7 @@ ERROR_WORDS = {
     "server_error": "API 서버 오류 (5xx)",
     "bad_answer": "API 응답 형식 오류",
     "empty_instances": "인스턴스 목록이 비어 있음 (키의 허용 IP 제한 의심)",
+    "too_many": "목록이 리포트 한도를 넘음",
 }
 
 
