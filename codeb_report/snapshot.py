@@ -8,7 +8,7 @@ Bump ``SCHEMA_VERSION`` on every incompatible change and add a migration for it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -398,8 +398,13 @@ def save(snapshot: Snapshot, path: Path) -> None:
     write_output(path, dumps(snapshot))
 
 
-def parse(text: str, source: str) -> Snapshot:
-    """Validate snapshot JSON; errors name ``source`` and the offending field in one line."""
+def parse(text: str, source: str, servers: Collection[str] | None = None) -> Snapshot:
+    """Validate snapshot JSON; errors name ``source`` and the offending field in one line.
+
+    ``servers``: only the servers of these names are kept, and validated, and the provider
+    part is left out (None: the whole snapshot). Dating a finding back reads the same few
+    servers of up to 30 earlier nights; validating every server of every night was most
+    of a diff's time. The JSON is still bounded as a whole."""
     try:
         data = json.loads(text, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
@@ -422,13 +427,33 @@ def parse(text: str, source: str) -> Snapshot:
         data = migrate(data)
     except SnapshotError as exc:
         raise SnapshotError(f"{source}: {exc.format_message()}") from None
+    chosen, kept = (data, None) if servers is None else _only(data, servers)
     try:
-        return Snapshot.model_validate(data)
+        return Snapshot.model_validate(chosen)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = field_path(tuple(err["loc"]), data) or "(top level)"
+        loc = tuple(err["loc"])
+        if kept and loc[0] == "servers" and len(loc) > 1 and isinstance(loc[1], int):
+            loc = ("servers", kept[loc[1]], *loc[2:])  # the entry's place in the file
+        field = field_path(loc, data) or "(top level)"
         message = err["msg"].removeprefix("Value error, ")
         raise SnapshotError(f"{source}: {field}: {message}") from None
+
+
+def _only(data: dict[str, Any], names: Collection[str]) -> tuple[dict[str, Any], list[int]]:
+    """``data`` with the servers named in ``names`` and no provider part, and where each
+    kept server is in the file's list; an entry that is not a named server stays, for the
+    model to name what is wrong with it."""
+    listed = data.get("servers")
+    if not isinstance(listed, list):
+        return data, []
+    kept = [i for i, one in enumerate(listed) if _named(one) in names or _named(one) is None]
+    return {**data, "servers": [listed[i] for i in kept], "provider": None}, kept
+
+
+def _named(server: Any) -> str | None:
+    name = server.get("name") if isinstance(server, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def _bounded_int(text: str) -> int:
@@ -517,16 +542,16 @@ def _continues(run: dict[str, Any], port: dict[str, Any]) -> bool:
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
-def load(path: Path) -> Snapshot:
+def load(path: Path, servers: Collection[str] | None = None) -> Snapshot:
     """Read and validate a snapshot file: a regular file of at most ``MAX_SNAPSHOT_BYTES``
-    (a FIFO or ``/dev/zero`` is refused before a byte is read)."""
+    (a FIFO or ``/dev/zero`` is refused before a byte is read); ``servers`` as ``parse``."""
     try:
         text = read_text(path, MAX_SNAPSHOT_BYTES)
     except FileNotFoundError:
         raise SnapshotError(f"{path}: no such file") from None
     except InputProblem as exc:
         raise SnapshotError(f"{path}: {exc}") from None
-    return parse(text, str(path))
+    return parse(text, str(path), servers)
 
 
 def now() -> datetime:

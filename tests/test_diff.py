@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import history_gen as gen
 import pytest
 
@@ -162,10 +164,12 @@ def test_first_seen_walks_back_only_while_a_finding_is_traced() -> None:
     a, b = _finding("a", "n1"), _finding("b", "n2")
     found = {0: [a], 1: [a, b], 2: [a], 3: [a, b]}  # by day; both open on day 4
     fetched: list[int] = []
+    asked: list[Collection[str] | None] = []
 
     def fetch(i: int):
-        def run() -> Snapshot:
+        def run(servers: Collection[str] | None) -> Snapshot:
             fetched.append(i)
+            asked.append(servers)
             return HISTORY[i]
 
         return run
@@ -179,8 +183,11 @@ def test_first_seen_walks_back_only_while_a_finding_is_traced() -> None:
     assert since == {("a", "n1"): at[0], ("b", "n2"): at[3]}
     assert fetched == [3, 2, 1, 0]
     fetched.clear()
+    asked.clear()
     first_seen_back({("b", "n2")}, at[4], [fetch(i) for i in (3, 2, 1, 0)], judge)
     assert fetched == [3, 2]  # b is gone on day 2: nothing older is read
+    # Rules "a" and "b" are unknown to evidence.SERVER_ALONE: whole nights are asked for.
+    assert asked == [None, None]
 
 
 def test_summary_puts_lost_servers_and_high_findings_first() -> None:

@@ -111,7 +111,7 @@ def test_a_server_added_tonight_costs_no_analysis_of_the_nights_before(tmp_path:
 
     some = analyse(utc(gen.snapshot_for(31))).findings[0]  # n2's failed service
     only_n5 = [some.model_copy(update={"server": "n5"})]
-    earlier = [lambda s=s: s for s in reversed(nights[:-1])]
+    earlier = [lambda _names, s=s: s for s in reversed(nights[:-1])]
     diff = diff_with_findings(nights[-1], tonight, counting, earlier=earlier, new_findings=only_n5)
     assert only_n5 and all(c.state == FindingState.NEW for c in diff.findings)
     assert analysed == [4]  # the previous night, for what it had; no earlier one

@@ -146,6 +146,25 @@ def test_malformed_field_is_named_with_the_server(tmp_path: Path) -> None:
     assert err.value.exit_code == Exit.INPUT
 
 
+def test_some_servers_alone_are_read_and_validated(tmp_path: Path) -> None:
+    """What dating a finding back reads of an earlier night: the servers named, validated
+    as ever; the others are bounded JSON but not judged, and the provider part is left out."""
+    data = json.loads(dumps(_snapshot()))
+    data["servers"][1]["memory"]["total"] = "lots"  # n2's
+    data["servers"].append({"name": "n2"})  # a second n2, unfinished
+    path = tmp_path / "night.json"
+    path.write_text(json.dumps(data))
+    only = load(path, {"n1"})
+    assert [s.name for s in only.servers] == ["n1"] and only.provider is None
+    assert only.server("n1") == parse(dumps(_snapshot()), "whole").server("n1")
+    with pytest.raises(SnapshotError, match=r"night.json: servers\[n2\]\.memory\.total: "):
+        load(path, {"n2"})
+    data["servers"].append(["not", "a", "server"])
+    path.write_text(json.dumps(data))
+    with pytest.raises(SnapshotError, match=r"night.json: servers\[3\]: "):
+        load(path, {"n1"})  # an entry without a name stays, to be named
+
+
 def test_unknown_field_is_rejected(tmp_path: Path) -> None:
     data = json.loads(dumps(_snapshot()))
     data["servers"][0]["colour"] = "blue"

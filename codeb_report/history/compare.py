@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from codeb_report.analysis.model import Analysis, Finding
 from codeb_report.analysis.rules.base import FLEET
 from codeb_report.history.diff import SnapshotDiff, diff_snapshots
-from codeb_report.history.evidence import observed
+from codeb_report.history.evidence import observed, servers_needed
 from codeb_report.history.settings import DiffSettings
 from codeb_report.history.store import SNAPSHOT_FILE, Stored, as_date, recent_snapshots
 from codeb_report.snapshot import Snapshot, load
@@ -18,19 +18,22 @@ from codeb_report.snapshot import Snapshot, load
 Analyse = Callable[[Snapshot], Analysis]
 Judge = Callable[[Snapshot], Sequence[Finding]]  # a night's findings, as its report had them
 Key = tuple[str, str]
+# An earlier night: at least the servers named (None: the whole snapshot).
+Fetch = Callable[[Collection[str] | None], Snapshot]
 
 
 def first_seen_back(
     open_keys: Iterable[Key],
     since: datetime,
-    newest_first: Iterable[Callable[[], Snapshot]],
+    newest_first: Iterable[Fetch],
     judge: Judge,
     unseen_keys: Iterable[Key] = (),
 ) -> dict[Key, datetime]:
     """When each open finding (present at ``since``) began its unbroken run.
 
     Walks back one earlier snapshot at a time, loading and analysing it only while some
-    finding is still traced, so a history of resolved findings costs nothing. A snapshot
+    finding is still traced, so a history of resolved findings costs nothing, and of
+    each only the servers the traced findings need (``servers_needed``). A snapshot
     that could not have seen a finding (its server unreachable, its probes failed) does
     not break the run: absence of evidence is skipped, not taken as a fix.
     ``unseen_keys``: findings present now that the snapshot at ``since`` could not see;
@@ -41,7 +44,7 @@ def first_seen_back(
     for fetch in newest_first:
         if not tracing:
             break
-        snapshot = fetch()
+        snapshot = fetch(servers_needed(tracing))
         if not _concerns(snapshot, tracing):
             continue  # none of their servers in it (e.g. one added since): nothing to judge
         present = {(f.rule, f.server) for f in judge(snapshot)}
@@ -63,7 +66,7 @@ def diff_with_findings(
     analyse: Analyse,
     settings: DiffSettings | None = None,
     *,
-    earlier: Sequence[Callable[[], Snapshot]] = (),
+    earlier: Sequence[Fetch] = (),
     new_findings: list[Finding] | None = None,
     zone: tzinfo | None = None,
     judge_earlier: Judge | None = None,

@@ -8,6 +8,8 @@ whether backups now exist.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from codeb_report.analysis.rules.base import FLEET
 from codeb_report.snapshot import ProbeStatus, Server, Snapshot
 
@@ -54,6 +56,16 @@ RULE_PROBES: dict[str, frozenset[str]] = {
     "provider.rightsize.up": frozenset({"memory", "system", "filesystems"}),
     "provider.backup.missing": frozenset({"backups"}),
     "provider.bandwidth.overage": frozenset(),
+}
+# Rules that judge each server on its own (its figures, probes and the snapshot's time):
+# whether one raised a finding on a server can be told from that server alone, so dating
+# the finding back reads only that server of each earlier night. Every other rule (the
+# fleet's, Prometheus', the provider's, one this table does not know) needs whole nights.
+SERVER_ALONE: frozenset[str] = frozenset(RULE_PROBES) - {
+    "resources.low_usage",  # every server under the mark
+    "server.smaller_spec",  # against the fleet's median
+    "prometheus.unavailable",
+    *(rule for rule in RULE_PROBES if rule.startswith("provider.")),
 }
 PROVIDER = "provider."
 API = "provider.api."
@@ -112,6 +124,14 @@ def unseen_reason(rule: str, server: str, old: Snapshot, new: Snapshot) -> str |
     if current is None:
         return None
     return _unseen_on(rule, old.server(server), current)
+
+
+def servers_needed(keys: Collection[tuple[str, str]]) -> frozenset[str] | None:
+    """The servers of a snapshot that tell whether the findings ``keys`` (rule, server)
+    were there; None when that takes the whole snapshot."""
+    if any(server == FLEET or rule not in SERVER_ALONE for rule, server in keys):
+        return None
+    return frozenset(server for _, server in keys)
 
 
 def observed(rule: str, server: str, snapshot: Snapshot) -> bool:

@@ -172,7 +172,7 @@ def build_history(
             snapshot,
             analyse_night,
             diff_settings,
-            earlier=[lambda s=s: s for s in reversed(past[:-1])],
+            earlier=[lambda _names, s=s: s for s in reversed(past[:-1])],  # loaded whole
             new_findings=[*analysis.findings, *forecasts],
             zone=zone,
             judge_earlier=judge_night,

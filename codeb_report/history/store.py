@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,8 +22,9 @@ class Stored:
     day: date
     path: Path
 
-    def load(self) -> Snapshot:
-        return load(self.path)
+    def load(self, servers: Collection[str] | None = None) -> Snapshot:
+        """The snapshot, or only the servers named in ``servers`` (see ``snapshot.parse``)."""
+        return load(self.path, servers)
 
 
 def as_date(text: str) -> date | None:
