@@ -45,10 +45,11 @@ class Report:
             return markdown_to_html(self.markdown)
         return markdown_to_html(render_markdown(self.view, self.history, page=True))
 
-    @property
+    @cached_property
     def charts_html(self) -> str:
         """The trend charts (SVG), which go into the page after the body: never through
-        the Markdown, whose conversion lets no raw HTML pass."""
+        the Markdown, whose conversion lets no raw HTML pass. Drawn once for the HTML and
+        the PDF (a large fleet's took seconds each time)."""
         if self.history is None:
             return ""
         if self.view.shape is not None:  # a large fleet: the fleet, then who needs attention
