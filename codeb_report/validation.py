@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator
 
@@ -34,6 +35,25 @@ def _one_word(value: str) -> str:
 
 
 OneWord = Annotated[str, AfterValidator(_one_word)]
+
+
+def http_url(value: str, example: str, login: str) -> str:
+    """An http(s) URL with a host, without credentials, query or fragment, for a setting
+    that names a server (``[prometheus] url``, ``[vultr] base_url``); the trailing ``/``
+    dropped. ``example`` shows a good one; ``login`` says where credentials go instead.
+    A URL that carries a password is never repeated in the message."""
+    parts = urlsplit(value)
+    if parts.username or parts.password:
+        raise ValueError(f"credentials do not go in the URL: {login}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL (e.g. {example})")
+    try:
+        parts.port  # noqa: B018  (urlsplit checks the port only when asked)
+    except ValueError:
+        raise ValueError(f"{value!r} has no valid port") from None
+    if parts.query or parts.fragment:
+        raise ValueError("the URL takes no query or fragment")
+    return value.rstrip("/")
 
 
 def field_path(loc: tuple[Any, ...], data: Any) -> str:

@@ -109,7 +109,7 @@ def test_the_vultr_table_defaults() -> None:
     [
         (f'api_key = "{KEY_A}"', "never written into this file"),
         ('base_url = "ftp://x"', "not an http"),
-        ('base_url = "https://u:p@api.example/v2"', "must not carry a user"),
+        ('base_url = "https://u:p@api.example/v2"', "credentials do not go in the URL"),
         ('api_key_env = "MY-KEY"', "not an environment variable name"),
         ('api_key_env = "A"\napi_key_file = "/k"', "not both"),
         ('per_page = "500"', "vultr.per_page: Input should be a valid integer"),

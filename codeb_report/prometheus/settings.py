@@ -16,12 +16,12 @@ filter; the URL may not carry them.
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 from codeb_report.probes.stack.settings import Secret
 from codeb_report.prometheus.matchers import DEFAULT_TEMPLATE, check_template
+from codeb_report.validation import http_url
 
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 Positive = Annotated[float, Strict(), Field(gt=0, le=86400)]  # seconds, at most a day
@@ -65,14 +65,7 @@ class PrometheusSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http(s) URL (e.g. http://127.0.0.1:9090)")
-        if parts.username or parts.password:
-            raise ValueError("credentials do not go in the URL: use username and password_env")
-        if parts.query or parts.fragment:
-            raise ValueError("the URL takes no query or fragment")
-        return value.rstrip("/")
+        return http_url(value, "http://127.0.0.1:9090", "use username and password_env")
 
     @field_validator("match")
     @classmethod

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+
+from codeb_report.validation import http_url
 
 DEFAULT_BASE_URL = "https://api.vultr.com/v2"
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -55,14 +56,9 @@ class VultrSettings(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        if parts.username or parts.password:
-            raise ValueError("base_url must not carry a user or password")
-        if parts.query or parts.fragment:
-            raise ValueError("base_url takes no query or fragment")
-        return value.rstrip("/")
+        return http_url(
+            value, DEFAULT_BASE_URL, "the key comes from VULTR_API_KEY, api_key_env or api_key_file"
+        )
 
     @field_validator("api_key_env")
     @classmethod
