@@ -116,6 +116,29 @@ def obj(data: Json, key: str) -> Json:
     return value if isinstance(value, dict) else {}
 
 
+def short(data: Json, key: str) -> str | None:
+    """An id, a region or plan id, an address: text of at most 64 characters."""
+    return text(data, key, 64)
+
+
+READERS: dict[str, Callable[[Json, str], Any]] = {
+    "short": short,
+    "text": text,
+    "integer": integer,
+    "number": number,
+    "flag": flag,
+    "when": when,
+}
+
+
+def read(data: Json, **keys: str) -> Json:
+    """``read(data, integer="ram disk")``: each key, space-separated, through the reader
+    named (see ``READERS``), so a model's fields are listed by kind, each once."""
+    return {
+        key: READERS[reader](data, key) for reader, names in keys.items() for key in names.split()
+    }
+
+
 M = TypeVar("M", bound=ProviderModel)
 
 
@@ -161,33 +184,18 @@ def alone(item: Callable[[Json], M]) -> Callable[[Json, Notes], M]:
 
 
 def account(data: Json) -> Account:
-    return build(
-        Account,
-        {
-            "name": text(data, "name"),
-            "balance": number(data, "balance", signed=True),
-            "pending_charges": number(data, "pending_charges"),
-            "last_payment_date": when(data, "last_payment_date"),
-            "last_payment_amount": number(data, "last_payment_amount", signed=True),
-        },
-        "account",
-    )
+    fields = read(data, text="name", number="pending_charges", when="last_payment_date")
+    for key in ("balance", "last_payment_amount"):  # negative when in credit
+        fields[key] = number(data, key, signed=True)
+    return build(Account, fields, "account")
 
 
 def _period(data: Json) -> BandwidthPeriod | None:
     if not data:
         return None
-    keys = [
-        "gb_in",
-        "gb_out",
-        "instance_bandwidth_credits",
-        "free_bandwidth_credits",
-        "purchased_bandwidth_credits",
-        "overage",
-        "overage_unit_cost",
-        "overage_cost",
-    ]
-    return build(BandwidthPeriod, {k: number(data, k) for k in keys}, "bandwidth")
+    keys = "gb_in gb_out instance_bandwidth_credits free_bandwidth_credits"
+    keys += " purchased_bandwidth_credits overage overage_unit_cost overage_cost"
+    return build(BandwidthPeriod, read(data, number=keys), "bandwidth")
 
 
 def account_bandwidth(data: Json) -> AccountBandwidth:
@@ -199,17 +207,8 @@ def account_bandwidth(data: Json) -> AccountBandwidth:
 
 
 def region(data: Json) -> Region:
-    return build(
-        Region,
-        {
-            "id": text(data, "id", 64),
-            "city": text(data, "city"),
-            "country": text(data, "country"),
-            "continent": text(data, "continent"),
-            "options": texts(data, "options", 64),
-        },
-        "region",
-    )
+    fields = read(data, short="id", text="city country continent")
+    return build(Region, {**fields, "options": texts(data, "options", 64)}, "region")
 
 
 def available_plans(data: Json) -> list[str]:
@@ -217,81 +216,41 @@ def available_plans(data: Json) -> list[str]:
 
 
 def plan(data: Json) -> Plan:
-    return build(
-        Plan,
-        {
-            "id": text(data, "id", 64),
-            "type": text(data, "type"),
-            "vcpu_count": integer(data, "vcpu_count"),
-            "ram": integer(data, "ram"),
-            "disk": integer(data, "disk"),
-            "disk_count": integer(data, "disk_count"),
-            "bandwidth": number(data, "bandwidth"),
-            "monthly_cost": number(data, "monthly_cost"),
-            "locations": texts(data, "locations", 1000),
-        },
-        "plan",
+    fields = read(
+        data,
+        short="id",
+        text="type",
+        integer="vcpu_count ram disk disk_count",
+        number="bandwidth monthly_cost",
     )
+    return build(Plan, {**fields, "locations": texts(data, "locations", 1000)}, "plan")
 
 
 def operating_system(data: Json) -> OperatingSystem:
-    return build(
-        OperatingSystem,
-        {
-            "id": integer(data, "id"),
-            "name": text(data, "name"),
-            "arch": text(data, "arch"),
-            "family": text(data, "family"),
-        },
-        "os",
-    )
+    return build(OperatingSystem, read(data, integer="id", text="name arch family"), "os")
 
 
 def instance(data: Json) -> Instance:
-    return build(
-        Instance,
-        {
-            "id": text(data, "id", 64),
-            "label": text(data, "label"),
-            "hostname": text(data, "hostname"),
-            "main_ip": text(data, "main_ip", 64),
-            "v6_main_ip": text(data, "v6_main_ip", 64),
-            "internal_ip": text(data, "internal_ip", 64),
-            "region": text(data, "region", 64),
-            "plan": text(data, "plan", 64),
-            "vcpu_count": integer(data, "vcpu_count"),
-            "ram": integer(data, "ram"),
-            "disk": integer(data, "disk"),
-            "allowed_bandwidth": number(data, "allowed_bandwidth"),
-            "os_id": integer(data, "os_id"),
-            "os": text(data, "os"),
-            "status": text(data, "status"),
-            "power_status": text(data, "power_status"),
-            "server_status": text(data, "server_status"),
-            "features": texts(data, "features", 32),
-            "tags": texts(data, "tags", MAX_TAGS),
-            "date_created": when(data, "date_created"),
-            "firewall_group_id": text(data, "firewall_group_id"),
-        },
-        "instance",
+    fields = read(
+        data,
+        short="id main_ip v6_main_ip internal_ip region plan",
+        text="label hostname os status power_status server_status firewall_group_id",
+        integer="vcpu_count ram disk os_id",
+        number="allowed_bandwidth",
+        when="date_created",
     )
+    fields["features"] = texts(data, "features", 32)
+    fields["tags"] = texts(data, "tags", MAX_TAGS)
+    return build(Instance, fields, "instance")
 
 
 def backup_schedule(data: Json) -> BackupSchedule | None:
     if not data:
         return None
-    return build(
-        BackupSchedule,
-        {
-            "enabled": flag(data, "enabled"),
-            "type": text(data, "type"),
-            "next_scheduled_time_utc": when(data, "next_scheduled_time_utc"),
-            "hour": integer(data, "hour"),
-            "dow": integer(data, "dow"),
-            "dom": integer(data, "dom"),
-        },
-        "backup_schedule",
+    fields = read(
+        data, flag="enabled", text="type", when="next_scheduled_time_utc", integer="hour dow dom"
     )
+    return build(BackupSchedule, fields, "backup_schedule")
 
 
 def instance_bandwidth(data: Json, month: str) -> InstanceBandwidth:
@@ -309,58 +268,38 @@ def instance_bandwidth(data: Json, month: str) -> InstanceBandwidth:
 def node_pool(data: Json) -> NodePool:
     nodes = data.get("nodes")
     ids = [n.get("id") for n in nodes if isinstance(n, dict)] if isinstance(nodes, list) else []
-    return build(
-        NodePool,
-        {
-            "id": text(data, "id", 64),
-            "label": text(data, "label"),
-            "plan": text(data, "plan", 64),
-            "status": text(data, "status"),
-            "node_quantity": integer(data, "node_quantity"),
-            "auto_scaler": flag(data, "auto_scaler"),
-            "min_nodes": integer(data, "min_nodes"),
-            "max_nodes": integer(data, "max_nodes"),
-            "tag": text(data, "tag"),
-            "nodes": [str(i)[:64] for i in ids if isinstance(i, str) and i][:1000],
-        },
-        "node_pool",
+    fields = read(
+        data,
+        short="id plan",
+        text="label status tag",
+        integer="node_quantity min_nodes max_nodes",
+        flag="auto_scaler",
     )
+    fields["nodes"] = [str(i)[:64] for i in ids if isinstance(i, str) and i][:1000]
+    return build(NodePool, fields, "node_pool")
 
 
 def kubernetes_cluster(data: Json, notes: Notes) -> KubernetesCluster:
     pools = data.get("node_pools")
     pools = [p for p in pools[:100] if isinstance(p, dict)] if isinstance(pools, list) else []
     inner: Notes = []
-    cluster = build(
-        KubernetesCluster,
-        {
-            "id": text(data, "id", 64),
-            "label": text(data, "label"),
-            "region": text(data, "region", 64),
-            "version": text(data, "version"),
-            "status": text(data, "status"),
-            "ip": text(data, "ip", 64),
-            "endpoint": text(data, "endpoint"),
-            "ha_controlplanes": flag(data, "ha_controlplanes"),
-            "node_pools": items(pools, alone(node_pool), inner),
-        },
-        "kubernetes cluster",
+    fields = read(
+        data,
+        short="id region ip",
+        text="label version status endpoint",
+        flag="ha_controlplanes",
     )
+    fields["node_pools"] = items(pools, alone(node_pool), inner)
+    cluster = build(KubernetesCluster, fields, "kubernetes cluster")
     notes += [f"{named('kubernetes cluster', cluster.id)}: {note}" for note in inner]
     return cluster
 
 
 def _rule(data: Json) -> ForwardingRule:
-    return build(
-        ForwardingRule,
-        {
-            "frontend_protocol": text(data, "frontend_protocol"),
-            "frontend_port": integer(data, "frontend_port"),
-            "backend_protocol": text(data, "backend_protocol"),
-            "backend_port": integer(data, "backend_port"),
-        },
-        "forwarding rule",
+    fields = read(
+        data, text="frontend_protocol backend_protocol", integer="frontend_port backend_port"
     )
+    return build(ForwardingRule, fields, "forwarding rule")
 
 
 def _health_check(data: Json, notes: Notes) -> HealthCheck | None:
@@ -372,19 +311,8 @@ def _health_check(data: Json, notes: Notes) -> HealthCheck | None:
 
 
 def _check(data: Json) -> HealthCheck:
-    return build(
-        HealthCheck,
-        {
-            "protocol": text(data, "protocol"),
-            "port": integer(data, "port"),
-            "path": text(data, "path"),
-            "check_interval": integer(data, "check_interval"),
-            "response_timeout": integer(data, "response_timeout"),
-            "unhealthy_threshold": integer(data, "unhealthy_threshold"),
-            "healthy_threshold": integer(data, "healthy_threshold"),
-        },
-        "health_check",
-    )
+    numbers = "port check_interval response_timeout unhealthy_threshold healthy_threshold"
+    return build(HealthCheck, read(data, text="protocol path", integer=numbers), "health_check")
 
 
 def load_balancer(data: Json, notes: Notes) -> LoadBalancer:
@@ -393,53 +321,29 @@ def load_balancer(data: Json, notes: Notes) -> LoadBalancer:
     rules = [r for r in rules[:100] if isinstance(r, dict)] if isinstance(rules, list) else []
     info = obj(data, "generic_info")
     inner: Notes = []
-    balancer = build(
-        LoadBalancer,
-        {
-            "id": text(data, "id", 64),
-            "label": text(data, "label"),
-            "region": text(data, "region", 64),
-            "status": text(data, "status"),
-            "ipv4": text(data, "ipv4", 64),
-            "ipv6": text(data, "ipv6", 64),
-            "nodes": integer(data, "nodes"),
-            "balancing_algorithm": text(info, "balancing_algorithm"),
-            "has_ssl": flag(data, "has_ssl"),
-            "health_check": _health_check(obj(data, "health_check"), inner),
-            "forwarding_rules": items(rules, alone(_rule), inner),
-            "instances": [i[:64] for i in texts(data, "instances", 1000) if i],
-        },
-        "load balancer",
+    fields = read(
+        data, short="id region ipv4 ipv6", text="label status", integer="nodes", flag="has_ssl"
     )
+    fields["balancing_algorithm"] = text(info, "balancing_algorithm")
+    fields["health_check"] = _health_check(obj(data, "health_check"), inner)
+    fields["forwarding_rules"] = items(rules, alone(_rule), inner)
+    fields["instances"] = [i[:64] for i in texts(data, "instances", 1000) if i]
+    balancer = build(LoadBalancer, fields, "load balancer")
     notes += [f"{named('load balancer', balancer.id)}: {note}" for note in inner]
     return balancer
 
 
 def startup_script(data: Json) -> StartupScript:
     """Id, name and type: the ``script`` field (the body) is never read."""
-    return build(
-        StartupScript,
-        {
-            "id": text(data, "id", 64),
-            "name": text(data, "name"),
-            "type": text(data, "type"),
-            "date_created": when(data, "date_created"),
-        },
-        "startup script",
-    )
+    fields = read(data, short="id", text="name type", when="date_created")
+    return build(StartupScript, fields, "startup script")
 
 
 def block(data: Json) -> BlockStorage:
-    return build(
-        BlockStorage,
-        {
-            "id": text(data, "id", 64),
-            "label": text(data, "label"),
-            "size_gb": number(data, "size_gb"),
-            "cost": number(data, "cost"),
-            "region": text(data, "region", 64),
-            "attached_to_instance": text(data, "attached_to_instance", 64),
-            "status": text(data, "status"),
-        },
-        "block",
+    fields = read(
+        data,
+        short="id region attached_to_instance",
+        text="label status",
+        number="size_gb cost",
     )
+    return build(BlockStorage, fields, "block")
