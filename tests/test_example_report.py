@@ -273,7 +273,7 @@ def test_section_2_headings_are_the_references(report: str) -> None:
 
 def example_plan() -> str:
     """The plan sections 3 and 4 fill in: the analysis' recommendation for n1, else its plan."""
-    from codeb_report.render.view import recommended_plans
+    from codeb_report.render.view.provider import recommended_plans
 
     snapshot = load(EXAMPLE)
     plan = recommended_plans(analyse(snapshot)).get("n1")

@@ -186,10 +186,10 @@ def test_a_mostly_idle_server_gets_a_smaller_plan_with_the_saving() -> None:
         "vc2-2c-4gb",
         -60,
     )
-    assert cost.memory_percent == pytest.approx(2.5 * 100 / 16, abs=0.1)  # the peak, not today
+    assert cost.peak.memory_percent == pytest.approx(2.5 * 100 / 16, abs=0.1)  # the peak
     [finding] = run("provider.rightsize.down", snapshot, [earlier])
     assert plain(finding.description).startswith(
-        "`vc2-6c-16gb` ($80/월) → `vc2-2c-4gb` ($20/월), 월 $60 절감: 2회 수집 중 메모리 최고 16%"
+        "`vc2-6c-16gb` ($80/월) → `vc2-2c-4gb` ($20/월), 월 $60 절감: 2회 수집 중 최고 메모리 16%"
     )
     assert "디스크 축소 불가" in finding.description[-1].text  # 320 GB -> 80 GB
     # without the earlier peak, today's 1 GB fits the 2 GB plan
@@ -220,7 +220,7 @@ def test_a_busy_server_is_told_to_scale_up_with_plan_and_price() -> None:
     snapshot = with_provider(fleet(busy), account(instance("n1", "vc2-2c-4gb")))
     [finding] = run("provider.rightsize.up", snapshot)
     assert plain(finding.description) == (
-        "`vc2-2c-4gb` ($20/월) → `vc2-4c-8gb` ($40/월, +$20): 메모리 최고 88%"
+        "`vc2-2c-4gb` ($20/월) → `vc2-4c-8gb` ($40/월, +$20): 최고 메모리 88%"
     )  # 3.5 GB / 0.7 = 5 GB: the 8 GB plan
     assert finding.action == "vc2-4c-8gb로 스케일 업 또는 스케일 아웃"
     assert run("provider.rightsize.down", snapshot) == []
@@ -236,7 +236,7 @@ def test_a_disk_filling_by_trend_is_a_reason_to_scale_up() -> None:
     cost = view_of(snapshot, history).server("n1")
     assert cost.recommendation == "upsize"
     assert "일 후 가득 참 (추세)" in cost.reason
-    assert cost.disk_percent < 80  # under the threshold today: the trend decided
+    assert cost.peak.disk_percent < 80  # under the threshold today: the trend decided
 
 
 def test_a_server_without_an_instance_or_figures_gets_no_recommendation() -> None:

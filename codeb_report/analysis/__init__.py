@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from codeb_report import units
 from codeb_report.analysis.conclusion import assessment, next_steps
@@ -17,12 +18,16 @@ from codeb_report.analysis.provider import ProviderView, provider_view
 from codeb_report.analysis.rules import FLEET, RULES, Hit
 from codeb_report.analysis.status import container_status, resources, server_state, service_status
 from codeb_report.analysis.thresholds import Thresholds
+from codeb_report.analysis.usage import Peak, peaks, peaks_over
 from codeb_report.snapshot import ProbeStatus, Server, Snapshot
 
-__all__ = ["Analysis", "ProviderView", "Thresholds", "analyse", "findings"]
+if TYPE_CHECKING:
+    from codeb_report.history.trends import Trends
+
+__all__ = ["Analysis", "ProviderView", "Thresholds", "analyse", "findings", "with_trends"]
 
 # Analysis names ProviderView only for type checkers (the modules import each other).
-Analysis.model_rebuild(_types_namespace={"ProviderView": ProviderView})
+Analysis.model_rebuild(_types_namespace={"ProviderView": ProviderView, "Peak": Peak})
 
 _RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 
@@ -73,11 +78,14 @@ def analyse(
     *,
     history: Sequence[Snapshot] = (),
     headroom: float | None = None,
+    trends: Trends | None = None,
 ) -> Analysis:
-    """``history`` (earlier snapshots) and ``headroom`` (percent) serve the provider view's
-    right-sizing; both matter only when the snapshot has a provider part."""
+    """``headroom`` (percent) serves the provider view's right-sizing; every server's
+    highest use (``Analysis.peaks``, which right-sizing and the scaling advice weigh) is
+    read over ``trends`` when given, else over the ``history`` snapshots and tonight's."""
     thresholds = thresholds or Thresholds()
-    view, raised = _raised(snapshot, thresholds, history, headroom)
+    highest = peaks(snapshot, trends) if trends is not None else peaks_over(snapshot, history)
+    view, raised = _raised(snapshot, thresholds, highest, headroom)
     found = [f for f, _ in raised]
     judged = [
         judge_server(s, thresholds, [n for _, h in raised if h.server == s.name for n in h.notes])
@@ -89,7 +97,14 @@ def analyse(
         assessment=assessment(snapshot, judged, found),
         next_steps=next_steps(found),
         provider=view,
+        peaks=highest,
     )
+
+
+def with_trends(analysis: Analysis, snapshot: Snapshot, trends: Trends) -> Analysis:
+    """``analysis`` with every server's peaks read over ``trends`` (the nightly history's
+    series, from the stored snapshots or Prometheus), for the scaling advice."""
+    return analysis.model_copy(update={"peaks": peaks(snapshot, trends)})
 
 
 def findings(
@@ -101,12 +116,14 @@ def findings(
 ) -> list[Finding]:
     """``analyse(...).findings`` alone, without the servers' tables and the conclusion:
     dating a finding back reads only these, night after night (most of the cost)."""
-    _, raised = _raised(snapshot, thresholds or Thresholds(), history, headroom)
+    # Only right-sizing reads the peaks: without an account, none are read.
+    highest = peaks_over(snapshot, history) if snapshot.provider is not None else {}
+    _, raised = _raised(snapshot, thresholds or Thresholds(), highest, headroom)
     return [f for f, _ in raised]
 
 
 def _raised(
-    snapshot: Snapshot, thresholds: Thresholds, history: Sequence[Snapshot], headroom: float | None
+    snapshot: Snapshot, thresholds: Thresholds, highest: dict[str, Peak], headroom: float | None
 ) -> tuple[ProviderView | None, list[tuple[Finding, Hit]]]:
-    view = provider_view(snapshot, thresholds, history, headroom)
+    view = provider_view(snapshot, thresholds, headroom=headroom, peaks=highest)
     return view, run_rules(snapshot, thresholds, view)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
     from codeb_report.analysis.provider import ProviderView
+    from codeb_report.analysis.usage import Peak
 
 
 class Level(StrEnum):
@@ -114,6 +115,9 @@ class Analysis(BaseModel):
     next_steps: list[str]
     # The Vultr account joined to the servers (None without a provider part).
     provider: ProviderView | None = None
+    # Each server's highest use over the history (analysis/usage.py): what right-sizing
+    # and the scaling advice of sections 4 and 6 weigh.
+    peaks: dict[str, Peak] = Field(default_factory=dict)
 
     def server(self, name: str) -> ServerAnalysis:
         return next(s for s in self.servers if s.name == name)

@@ -1,11 +1,11 @@
 """The provider view: what the report says about the Vultr account, as plain data.
 
-``provider_view(snapshot, thresholds, history, headroom)`` joins each configured server
-to its instance and plan, finds the highest use over the retained history (memory, load
-per vCPU, the root disk) and the smallest plan orderable in the same region that leaves
-``headroom`` percent free at that use. The renderer reads the view; the provider rules
-(``analysis/rules/provider.py``) turn it into findings. Korean only in ``reason`` and
-``api.text``: what the report's reader sees.
+``provider_view(snapshot, thresholds, history, headroom, peaks)`` joins each configured
+server to its instance and plan and, from the highest use over the retained history
+(``analysis/usage.py``: memory, load, the root disk), finds the smallest plan orderable
+in the same region that leaves ``headroom`` percent free at that use. The renderer reads
+the view; the provider rules (``analysis/rules/provider.py``) turn it into findings.
+Korean only in ``reason`` and ``api.text``: what the report's reader sees.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from codeb_report.analysis.thresholds import Thresholds
+from codeb_report.analysis.usage import Peak, peaks_over
 from codeb_report.provider.model import LIST_FIELDS, Instance, Plan, Provider, list_bound
 from codeb_report.snapshot import Server, Snapshot
 
@@ -69,16 +70,6 @@ class PlanChoice(BaseModel):
         return f"{self.vcpu_count} vCPU / {ram} / {self.disk_gb}GB"
 
 
-class Peak(BaseModel):
-    """The highest use over the snapshots read (``samples`` of them had figures)."""
-
-    samples: int = 0
-    memory_bytes: int | None = None
-    load5: float | None = None
-    root_disk_bytes: int | None = None
-    disk_days_left: float | None = None  # the root filesystem's forecast, if growing
-
-
 class ServerCost(BaseModel):
     """One configured server: its instance, plan and price, and what the data recommends."""
 
@@ -94,10 +85,7 @@ class ServerCost(BaseModel):
     monthly_cost: float | None = None
     auto_backups: bool = False
     backup_cost: float | None = None  # the 20 % for automatic backups, when on
-    peak: Peak = Field(default_factory=Peak)
-    memory_percent: float | None = None  # peak, of the plan's RAM
-    load_per_vcpu: float | None = None  # peak 5-minute load per vCPU of the plan
-    disk_percent: float | None = None  # peak root disk use, of the plan's disk
+    peak: Peak = Field(default_factory=Peak)  # the analysis' figures (analysis/usage.py)
     recommendation: Recommendation = "unknown"
     recommended: PlanChoice | None = None
     monthly_change: float | None = None  # recommended - current: negative is a saving
@@ -180,19 +168,18 @@ def provider_view(
     thresholds: Thresholds | None = None,
     history: Sequence[Snapshot] = (),
     headroom: float | None = None,
+    peaks: dict[str, Peak] | None = None,
 ) -> ProviderView | None:
-    """None without a provider part (no ``[vultr]`` table)."""
+    """None without a provider part (no ``[vultr]`` table). ``peaks``: the analysis'
+    figures (default: read over ``history`` and ``snapshot``)."""
     provider = snapshot.provider
     if provider is None:
         return None
     thresholds = thresholds or Thresholds()
     headroom = DEFAULT_HEADROOM if headroom is None else headroom
-    snapshots = [*sorted(history, key=lambda s: s.collected_at), snapshot]
-    forecasts = _root_forecasts(snapshots)
+    peaks = peaks if peaks is not None else peaks_over(snapshot, history)
     costs = [
-        _server_cost(
-            provider, server, _peak(snapshots, server.name, forecasts), thresholds, headroom
-        )
+        _server_cost(provider, server, peaks.get(server.name, Peak()), thresholds, headroom)
         for server in snapshot.servers
     ]
     unmatched = [
@@ -219,7 +206,7 @@ def provider_view(
         regions=[_region_options(r) for r in provider.regions],
         api=api_status(provider),
         headroom_percent=headroom,
-        history_snapshots=len(snapshots),
+        history_snapshots=max((p.samples for p in peaks.values()), default=1),
         kubernetes_clusters=len(provider.kubernetes_clusters),
         load_balancers=len(provider.load_balancers),
     )
@@ -302,44 +289,6 @@ def _in_out(gb_in: float | None, gb_out: float | None) -> float | None:
     return (gb_in or 0.0) + (gb_out or 0.0)
 
 
-def _root_forecasts(snapshots: list[Snapshot]) -> dict[str, float | None]:
-    """Days until each server's root filesystem is full, from the trends' own fit."""
-    if len(snapshots) < 2:
-        return {}
-    from codeb_report.history.trends import build_trends
-
-    trends = build_trends(snapshots)
-    return {f.server: f.days_left for f in trends.forecasts if f.mount == "/"}
-
-
-def _root_used(server: Server) -> int | None:
-    root = next((f for f in server.filesystems if f.mount == "/"), None)
-    return root.used if root else None
-
-
-def _peak(snapshots: list[Snapshot], name: str, forecasts: dict[str, float | None]) -> Peak:
-    memory: list[int] = []
-    loads: list[float] = []
-    disks: list[int] = []
-    for snapshot in snapshots:
-        server = snapshot.server(name)
-        if server is None or not server.reachable:
-            continue
-        if server.memory is not None:
-            memory.append(server.memory.used)
-        if server.system is not None and server.system.load is not None:
-            loads.append(server.system.load[1])
-        if (used := _root_used(server)) is not None:
-            disks.append(used)
-    return Peak(
-        samples=max(len(memory), len(loads), len(disks)),
-        memory_bytes=max(memory, default=None),
-        load5=max(loads, default=None),
-        root_disk_bytes=max(disks, default=None),
-        disk_days_left=forecasts.get(name),
-    )
-
-
 def _server_cost(
     provider: Provider, server: Server, peak: Peak, thresholds: Thresholds, headroom: float
 ) -> ServerCost:
@@ -363,21 +312,15 @@ def _server_cost(
         cost.reason = f"플랜 {instance.plan}의 사양·가격을 /plans에서 찾지 못함"
         return cost
     cost.plan = PlanChoice.of(plan)
-    _use(cost, plan, peak)
     if peak.samples == 0:
         cost.reason = "사용량 데이터 없음 (서버 수집 실패)"
         return cost
+    if peak.memory_bytes is None or peak.root_disk_bytes is None:
+        # A plan sized on an unknown figure would be sized on nothing.
+        cost.reason = "메모리 또는 루트 디스크 사용량이 없어 플랜을 판단하지 않음"
+        return cost
     _recommend(cost, provider, instance, plan, thresholds, headroom)
     return cost
-
-
-def _use(cost: ServerCost, plan: Plan, peak: Peak) -> None:
-    if peak.memory_bytes is not None and plan.ram:
-        cost.memory_percent = round(peak.memory_bytes * 100 / (plan.ram * MB), 1)
-    if peak.load5 is not None and plan.vcpu_count:
-        cost.load_per_vcpu = round(peak.load5 / plan.vcpu_count, 3)
-    if peak.root_disk_bytes is not None and plan.disk:
-        cost.disk_percent = round(peak.root_disk_bytes * 100 / (plan.disk * GB), 1)
 
 
 class Need(BaseModel):
@@ -417,30 +360,15 @@ def orderable(provider: Provider, region: str, plan_type: str | None) -> list[Pl
     return sorted(plans, key=lambda p: (p.monthly_cost, p.ram, p.vcpu_count, p.id))
 
 
-def _pressure(cost: ServerCost, thresholds: Thresholds) -> list[str]:
-    """Why the server needs more: use over the warning thresholds, or a disk filling up."""
-    reasons = []
-    if cost.memory_percent is not None and cost.memory_percent >= thresholds.memory.warn_at:
-        reasons.append(f"메모리 최고 {cost.memory_percent:.0f}%")
-    if cost.load_per_vcpu is not None and cost.load_per_vcpu >= thresholds.load.warn_at:
-        reasons.append(f"vCPU당 부하 최고 {cost.load_per_vcpu:.2f}")
-    if cost.disk_percent is not None and cost.disk_percent >= thresholds.disk.warn_at:
-        reasons.append(f"디스크 최고 {cost.disk_percent:.0f}%")
-    days = cost.peak.disk_days_left
+def _pressure(peak: Peak, thresholds: Thresholds) -> list[str]:
+    """Why the server needs more: use over the warning thresholds, or its root disk
+    filling up (a bigger plan has a bigger root disk; a volume's does not grow with it)."""
+    said = peak.pressure(thresholds)
+    reasons = [f"최고 {', '.join(said)}"] if said else []
+    days = peak.root_days_left
     if days is not None and days <= DISK_HORIZON_DAYS:
         reasons.append(f"디스크 {math.floor(days)}일 후 가득 참 (추세)")
     return reasons
-
-
-def _use_text(cost: ServerCost) -> str:
-    parts = []
-    if cost.memory_percent is not None:
-        parts.append(f"메모리 최고 {cost.memory_percent:.0f}%")
-    if cost.load_per_vcpu is not None:
-        parts.append(f"vCPU당 부하 최고 {cost.load_per_vcpu:.2f}")
-    if cost.disk_percent is not None:
-        parts.append(f"디스크 최고 {cost.disk_percent:.0f}%")
-    return ", ".join(parts)
 
 
 def _recommend(
@@ -453,8 +381,8 @@ def _recommend(
 ) -> None:
     required = need(cost.peak, headroom, thresholds.load.warn_at)
     candidates = [p for p in orderable(provider, instance.region, plan.type) if required.fits(p)]
-    pressure = _pressure(cost, thresholds)
-    over = f"{cost.peak.samples}회 수집 중 {_use_text(cost)}"
+    pressure = _pressure(cost.peak, thresholds)
+    over = f"{cost.peak.samples}회 수집 중 최고 {cost.peak.words()}"
     if pressure or not required.fits(plan):
         bigger = [p for p in candidates if p.monthly_cost > plan.monthly_cost] or [
             p for p in candidates if p.id != plan.id

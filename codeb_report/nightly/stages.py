@@ -75,6 +75,10 @@ class NightlyHistory:
             log.error("history sections left out: %s", exc)
             self.history = None
             return analysis
+        # The scaling advice weighs the highest use over the same history the trends show.
+        from codeb_report.analysis import with_trends
+
+        analysis = with_trends(analysis, snapshot, self.history.trends)
         return with_findings(analysis, self.history.forecasts)
 
     def render(

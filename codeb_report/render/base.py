@@ -26,8 +26,7 @@ class Report:
 
     @cached_property
     def view(self) -> view.ReportView:
-        trends = self.history.trends if self.history is not None else None
-        return view.build(self.snapshot, self.analysis, self.options, trends)
+        return view.build(self.snapshot, self.analysis, self.options)
 
     @cached_property
     def markdown(self) -> str:

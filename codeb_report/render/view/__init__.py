@@ -8,7 +8,6 @@ module per block of the report: ``server`` joins them into section 2's view of a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from codeb_report import __version__
 from codeb_report.analysis.model import Analysis, Finding, Priority
@@ -25,9 +24,6 @@ from codeb_report.render.view.options import RenderOptions
 from codeb_report.render.view.ports import PortRow
 from codeb_report.render.view.server import ServerView, heading, server_view, unjudged
 from codeb_report.snapshot import Snapshot
-
-if TYPE_CHECKING:
-    from codeb_report.history.trends import Trends
 
 __all__ = ["PortRow", "RenderOptions", "ReportView", "ServerView", "build", "heading"]
 
@@ -60,12 +56,10 @@ DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"
 
 
 def build(
-    snapshot: Snapshot,
-    analysis: Analysis,
-    options: RenderOptions | None = None,
-    trends: Trends | None = None,
+    snapshot: Snapshot, analysis: Analysis, options: RenderOptions | None = None
 ) -> ReportView:
-    """``trends``: the nightly history's series, for the scaling advice's highest use."""
+    """The report's rows; the scaling advice weighs the analysis' peaks (``analysis.peaks``,
+    over the nightly history when the run had one)."""
     options = options or RenderOptions()
     judged = {s.name: s for s in analysis.servers}
     servers = [
@@ -88,12 +82,5 @@ def build(
         priorities=[(p, analysis.by_priority(p)) for p in Priority],
         shape=shape,
         grouped=grouped,
-        scaling=provider.build(snapshot, recommended_plans(analysis), options.thresholds, trends),
+        scaling=provider.build(snapshot, analysis, options.thresholds),
     )
-
-
-def recommended_plans(analysis: Analysis) -> dict[str, str]:
-    """Server name -> the plan the analysis' right-sizing recommends (none without one)."""
-    if analysis.provider is None:
-        return {}
-    return {s.server: s.recommended.id for s in analysis.provider.servers if s.recommended}

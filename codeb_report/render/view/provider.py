@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from codeb_report.analysis.model import Analysis
 from codeb_report.analysis.provider import usd_total
 from codeb_report.analysis.thresholds import Thresholds
+from codeb_report.analysis.usage import Peak, combined
 from codeb_report.provider.model import Instance, KubernetesCluster, NodePool, Provider, Region
 from codeb_report.render import scale_out, vultr_cli
 from codeb_report.render.escape import one_line
 from codeb_report.render.view import architecture
 from codeb_report.render.view.architecture import Box, ascii_label
-from codeb_report.render.view.usage import Usage, measure
 from codeb_report.snapshot import ProxyRoute, ReverseProxy, Server, Snapshot
-
-if TYPE_CHECKING:
-    from codeb_report.history.trends import Trends
 
 NEW_INSTANCE = "<NEW_INSTANCE_ID>"
 CLUSTER = "<CLUSTER_ID>"
@@ -124,17 +121,15 @@ class _Fleet:
     proxy: ReverseProxy | None
     apps: list[Server]
     ports: list[int]
-    usage: Usage
+    usage: Peak  # the app servers' highest use, as the analysis read it
     thresholds: Thresholds
 
 
 def build(
-    snapshot: Snapshot,
-    recommended: dict[str, str] | None = None,
-    thresholds: Thresholds | None = None,
-    trends: Trends | None = None,
+    snapshot: Snapshot, analysis: Analysis, thresholds: Thresholds | None = None
 ) -> ScalingView:
-    """``recommended`` maps a server to the plan the analysis recommends for it."""
+    """From the analysis: the app servers' highest use (``analysis.peaks``) and the plan
+    right-sizing recommends for them; nothing here measures the use again."""
     thresholds = thresholds or Thresholds()
     proxy_server = next((s for s in snapshot.servers if s.proxy is not None), None)
     proxy = proxy_server.proxy if proxy_server else None
@@ -146,7 +141,7 @@ def build(
         proxy,
         apps,
         _app_ports(proxy),
-        measure(apps, trends),
+        combined(analysis.peaks.get(s.name, Peak()) for s in apps),
         thresholds,
     )
     view = ScalingView(cli_version=_cli_version(snapshot.provider))
@@ -161,11 +156,18 @@ def build(
         view.problem = _problem(provider)
     else:
         view.state = "ok"
-        _account(view, fleet, provider, recommended or {})
+        _account(view, fleet, provider, recommended_plans(analysis))
     view.choice = _choice(fleet)
     view.scaling = _scaling(fleet)
     view.next_steps = _next_steps(view, fleet)
     return view
+
+
+def recommended_plans(analysis: Analysis) -> dict[str, str]:
+    """Server name -> the plan the analysis' right-sizing recommends (none without one)."""
+    if analysis.provider is None:
+        return {}
+    return {s.server: s.recommended.id for s in analysis.provider.servers if s.recommended}
 
 
 def _cli_version(provider: Provider | None) -> str:
@@ -586,7 +588,7 @@ def _options(
 def _choice(fleet: _Fleet) -> str:
     usage, t = fleet.usage, fleet.thresholds
     names = ", ".join(s.name for s in fleet.apps) or "없음"
-    basis = "최근 스냅샷" if usage.history_points <= 1 else f"스냅샷 {usage.history_points}회 중"
+    basis = "최근 스냅샷" if usage.samples <= 1 else f"스냅샷 {usage.samples}회 중"
     figures = f"App 서버({names}) 최고 사용률은 {basis} {usage.words()}"
     if not usage.measured():
         # Nothing to weigh: saying the use is far below the thresholds would mislead.
