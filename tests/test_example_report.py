@@ -359,7 +359,7 @@ def test_section_4_options_a_and_b(report: str) -> None:
     assert bullets(option_a)[:5] == [
         "기존 인프라 변경 없음",
         "점진적 확장 가능",
-        f"비용 예측 가능: 1대 추가 시 월 ${price(plan)} ({plan})",
+        f"비용 예측 가능: 1대 추가 시 월 {price(plan)} ({plan})",
         "수동/스크립트 기반",
         "부하 기반 자동 스케일링 없음",
     ]
@@ -382,8 +382,11 @@ def test_section_4_options_a_and_b(report: str) -> None:
 
 
 def price(plan: str) -> str:
+    """As the findings write a price: $20, $12.50."""
+    from codeb_report.analysis.provider import usd
+
     found = load(EXAMPLE).provider.plan(plan)  # type: ignore[union-attr]
-    return f"{found.monthly_cost:,.2f}"  # type: ignore[union-attr]
+    return usd(found.monthly_cost)  # type: ignore[union-attr]
 
 
 def test_section_6_scaling_and_next_steps_as_the_reference(report: str) -> None:

@@ -143,6 +143,7 @@ class ProviderView(BaseModel):
     matched_monthly: float = 0.0
     unmatched_monthly: float = 0.0
     backups_monthly: float = 0.0  # automatic backups of every instance that has them
+    blocks_monthly: float = 0.0  # block storage volumes with a known price
     bandwidth: BandwidthProjection | None = None
     regions: list[RegionOptions] = Field(default_factory=list)
     api: ApiStatus
@@ -153,6 +154,17 @@ class ProviderView(BaseModel):
 
     def server(self, name: str) -> ServerCost | None:
         return next((s for s in self.servers if s.server == name), None)
+
+    def bill(self, prices: Sequence[float | None]) -> str:
+        """``$304 (인스턴스 $280, 자동 백업 $24)``: the month of the account's
+        ``prices`` (its instances'), automatic backups and block storage."""
+        extras = [("자동 백업", self.backups_monthly), ("블록 스토리지", self.blocks_monthly)]
+        extras = [(name, amount) for name, amount in extras if amount]
+        if not extras:
+            return usd_total(prices)
+        parts = [f"인스턴스 {usd_total(prices)}"] + [f"{n} {usd(a)}" for n, a in extras]
+        total = usd_total([*prices, *(round(a, 2) for _, a in extras)])
+        return f"{total} ({', '.join(parts)})"
 
     @property
     def monthly_saving(self) -> float:
@@ -202,6 +214,7 @@ def provider_view(
         backups_monthly=sum(
             (i.monthly_cost or 0.0) * BACKUP_SHARE for i in provider.instances if i.auto_backups
         ),
+        blocks_monthly=sum(b.cost or 0.0 for b in provider.blocks),
         bandwidth=_bandwidth(provider),
         regions=[_region_options(r) for r in provider.regions],
         api=api_status(provider),

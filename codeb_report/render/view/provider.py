@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from codeb_report.analysis.model import Analysis
-from codeb_report.analysis.provider import usd_total
+from codeb_report.analysis.provider import ProviderView, usd
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.analysis.usage import Peak, combined
 from codeb_report.provider.model import Instance, KubernetesCluster, NodePool, Provider, Region
@@ -81,7 +81,8 @@ class ScalingView:
     cli_version: str  # the header's "Vultr CLI 버전"
     state: str = "missing"  # "ok", "missing" (no [vultr]) or "error"
     problem: str | None = None
-    summary: str | None = None  # 계정 요약: instances, clusters, monthly cost
+    summary: str | None = None  # 계정 요약: instances, clusters, load balancers
+    bill: str | None = None  # 월 요금 and the account's pending charges and balance
     region: str | None = None  # "icn (Seoul)"
     region_options: list[tuple[str, str]] = field(default_factory=list)
     app_servers: list[str] = field(default_factory=list)
@@ -157,6 +158,8 @@ def build(
     else:
         view.state = "ok"
         _account(view, fleet, provider, recommended_plans(analysis))
+        if analysis.provider is not None:
+            view.bill = _bill(analysis.provider, provider)
     view.choice = _choice(fleet)
     view.scaling = _scaling(fleet)
     view.next_steps = _next_steps(view, fleet)
@@ -382,7 +385,19 @@ def _summary(provider: Provider) -> str:
     parts = [f"인스턴스 {len(provider.instances)}대 (설정된 서버와 일치 {matched}대)"]
     parts.append(f"Kubernetes 클러스터 {len(provider.kubernetes_clusters)}개")
     parts.append(f"Load Balancer {len(provider.load_balancers)}개")
-    parts.append(f"인스턴스 월 합계 {usd_total([i.monthly_cost for i in provider.instances])}")
+    return ", ".join(parts)
+
+
+def _bill(view: ProviderView, provider: Provider) -> str:
+    """What the account costs a month, then what the account itself says it owes."""
+    parts = [view.bill([i.monthly_cost for i in provider.instances])]
+    account = provider.account
+    if account is not None and account.pending_charges is not None:
+        parts.append(f"이번 달 누적 사용 요금 {usd(account.pending_charges)} (미청구)")
+    if account is not None and account.balance:
+        # Vultr writes credit as a negative balance.
+        owed = account.balance > 0
+        parts.append(f"{'미납 잔액' if owed else '크레딧 잔액'} {usd(abs(account.balance))}")
     return ", ".join(parts)
 
 
@@ -399,10 +414,8 @@ def _plan_words(provider: Provider, plan_id: str | None) -> str | None:
         return plan_id
     ram = plan.ram / 1024
     ram_text = f"{ram:g}GB" if ram >= 1 else f"{plan.ram}MB"
-    return (
-        f"{plan.id} ({plan.vcpu_count} vCPU, {ram_text}, {plan.disk}GB, "
-        f"월 ${plan.monthly_cost:,.2f})"
-    )
+    price = usd(plan.monthly_cost)
+    return f"{plan.id} ({plan.vcpu_count} vCPU, {ram_text}, {plan.disk}GB, 월 {price})"
 
 
 def _label_prefix(fleet: _Fleet, apps: list[Instance]) -> str:
@@ -554,7 +567,7 @@ def _options(
     view: ScalingView, fleet: _Fleet, provider: Provider, plan: str, region: Region | None
 ) -> None:
     price = provider.plan(plan).monthly_cost if provider.plan(plan) else None
-    cost = f"1대 추가 시 월 ${price:,.2f} ({plan})" if price is not None else f"플랜 {plan}"
+    cost = f"1대 추가 시 월 {usd(price)} ({plan})" if price is not None else f"플랜 {plan}"
     view.option_a_pros = ["기존 인프라 변경 없음", "점진적 확장 가능", f"비용 예측 가능: {cost}"]
     view.option_a_cons = ["수동/스크립트 기반", "부하 기반 자동 스케일링 없음"]
     low, high = _node_range(fleet)
@@ -574,7 +587,7 @@ def _options(
         "선언적 인프라 관리",
         "롤링 업데이트 자동화",
     ]
-    minimum = f"최소 노드 {low}대" + (f" × ${price:,.2f} = 월 ${low * price:,.2f}" if price else "")
+    minimum = f"최소 노드 {low}대" + (f" × {usd(price)} = 월 {usd(low * price)}" if price else "")
     view.option_b_cons = [
         "인프라 마이그레이션 필요",
         "학습 곡선",
