@@ -343,3 +343,18 @@ def test_a_night_the_api_failed_does_not_resolve_provider_findings() -> None:
         "현재 스냅샷에 Vultr 계정 정보 없음"
     )
     assert unseen_reason("provider.cost.unmatched", "전체", good, good) is None
+
+
+def test_a_saving_read_from_a_few_nights_says_so() -> None:
+    """One reading of memory and load is no basis to shrink a server on: the finding
+    says how few there were until a week of nights is in."""
+    snapshot = with_provider(fleet(server("n1")), account(instance("n1")))
+    [finding] = run("provider.rightsize.down", snapshot)
+    assert "측정 1회뿐: 7회 이상 쌓인 뒤 다시 확인" in plain(finding.description)
+    week = []
+    for day in range(6):
+        one = fleet(server("n1")).model_copy(update={"collected_at": AT - timedelta(days=6 - day)})
+        week.append(one)
+    [finding] = run("provider.rightsize.down", snapshot, week)
+    assert "7회 수집 중 최고" in plain(finding.description)
+    assert "쌓인 뒤" not in plain(finding.description)

@@ -26,6 +26,8 @@ GB = 2**30
 DEFAULT_HEADROOM = 30.0
 BACKUP_SHARE = 0.2  # Vultr automatic backups cost 20 % of the instance's price
 DISK_HORIZON_DAYS = 30.0  # a root disk forecast full within this is a reason to scale up
+# Fewer readings than a week of nights: a smaller plan is said, with how little it rests on.
+SETTLED_SAMPLES = 7
 DATA_ROLES = ("storage", "backup", "db", "database", "스토리지", "백업", "데이터")
 
 Recommendation = Literal["downsize", "upsize", "keep", "unknown"]
@@ -415,6 +417,10 @@ def _recommend(
         cost.recommended = PlanChoice.of(cheapest)
         cost.monthly_change = round(cheapest.monthly_cost - plan.monthly_cost, 2)
         cost.reason = f"{over}: 여유 {headroom:g}%를 두고도 {cheapest.id}로 충분"
+        if cost.peak.samples < SETTLED_SAMPLES:
+            cost.reason += (
+                f" (측정 {cost.peak.samples}회뿐: {SETTLED_SAMPLES}회 이상 쌓인 뒤 다시 확인)"
+            )
         if cheapest.disk < plan.disk:
             cost.reason += " (디스크가 작아져 새 인스턴스로 이전 필요: Vultr는 디스크 축소 불가)"
         return
