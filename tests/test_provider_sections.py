@@ -137,3 +137,19 @@ def test_the_nightly_history_reaches_section_4_through_the_analysis() -> None:
     choice = build(today, analysis).choice
     assert "스냅샷 2회 중 메모리 90%" in choice
     assert "메모리 90%가 주의 임계치를 넘었습니다" in choice
+
+
+def test_peaks_count_the_points_that_have_any_figure() -> None:
+    """A series that has only disk points (as an earlier night's forecast series) still
+    counts its points; one with nothing counts none."""
+    from codeb_report.analysis.usage import peaks
+    from codeb_report.history.trends import FilesystemPoint, ServerSeries, Trends
+
+    today = load(EXAMPLE)
+    at = today.collected_at
+    disk = [FilesystemPoint(at, 100, 40, 60), None, FilesystemPoint(at, 100, 50, 50)]
+    trends = Trends([at] * 3, [ServerSeries("n1", disks={"/": disk})], [])
+    found = peaks(today, trends)
+    assert found["n1"].samples == 2 and found["n1"].disk_percent == 50.0
+    assert found["n1"].memory_percent is None
+    assert found["n2"].samples == 0 and not found["n2"].measured()

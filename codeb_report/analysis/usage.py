@@ -97,12 +97,8 @@ def _peak(server: Server, series: ServerSeries | None, trends: Trends) -> Peak:
     root = [p for p in series.disks.get("/", []) if p is not None]
     disks = [v for mount in series.disks for v in series.disk_pct(mount) if v is not None]
     days = {f.mount: f.days_left for f in trends.forecasts if f.server == server.name}
-    points = [
-        m is not None or lo is not None or any(d[i] is not None for d in series.disks.values())
-        for i, (m, lo) in enumerate(zip(series.memory_pct, series.load5, strict=True))
-    ]
     return Peak(
-        samples=sum(points),
+        samples=_samples([series.memory_pct, series.load5, *series.disks.values()]),
         memory_percent=memory,
         memory_bytes=round(memory * total / 100) if memory is not None and total else None,
         load5=load5,
@@ -112,6 +108,12 @@ def _peak(server: Server, series: ServerSeries | None, trends: Trends) -> Peak:
         root_days_left=days.get("/"),
         days_to_full=_lowest(days.values()),
     )
+
+
+def _samples(columns: list[Sequence[object | None]]) -> int:
+    """How many points in time have any figure (the columns need not be as long)."""
+    length = max((len(c) for c in columns), default=0)
+    return sum(any(i < len(c) and c[i] is not None for c in columns) for i in range(length))
 
 
 def _highest(values: Iterable[float | None]) -> float | None:
