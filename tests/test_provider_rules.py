@@ -137,6 +137,13 @@ def test_unreachable_and_partly_read() -> None:
     partly = with_provider(fleet(server("n1")), account(instance("n1"), problems=[problem]))
     [finding] = run("provider.api.unavailable", partly)
     assert finding.priority.value == "Low"
+    assert plain(finding.description) == "/blocks: API 서버 오류 (5xx) (run.log 참고)"
+    skipped = ProviderError(kind="bad_answer", message="skipped 1 of 8 items", endpoint="/plans")
+    both = with_provider(fleet(server("n1")), account(instance("n1"), problems=[problem, skipped]))
+    [finding] = run("provider.api.unavailable", both)
+    assert plain(finding.description) == (
+        "/blocks: API 서버 오류 (5xx), /plans: API 응답 형식 오류 (run.log 참고)"
+    )
     assert run("provider.api.unavailable", with_provider(fleet(server("n1")), account())) == []
 
 

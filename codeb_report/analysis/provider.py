@@ -136,6 +136,7 @@ class ApiStatus(BaseModel):
     cli_version: str | None = None
     key_source: str | None = None
     problems: int = 0  # endpoints that failed while the rest was read
+    problem_words: list[str] = Field(default_factory=list)  # "/blocks: API 서버 오류 (5xx)"
 
 
 class ProviderView(BaseModel):
@@ -241,6 +242,21 @@ API_TEXT = {
 }
 
 
+# What went wrong, in a few words: section 3's error line and the partly-read finding.
+ERROR_WORDS = {
+    "no_key": "API 키 없음",
+    "unauthorized": "API 키 거부 (401)",
+    "forbidden": "API 접근 거부 (403: 허용 IP 목록 확인)",
+    "unreachable": "API 연결 실패",
+    "timeout": "API 응답 시간 초과",
+    "rate_limited": "API 요청 한도 초과 (429)",
+    "server_error": "API 서버 오류 (5xx)",
+    "bad_answer": "API 응답 형식 오류",
+    "empty_instances": "인스턴스 목록이 비어 있음 (키의 허용 IP 제한 의심)",
+    "too_many": "목록이 리포트 한도를 넘음",
+}
+
+
 def api_status(provider: Provider) -> ApiStatus:
     error = provider.error
     if error is None:
@@ -260,6 +276,10 @@ def api_status(provider: Provider) -> ApiStatus:
         cli_version=provider.cli_version,
         key_source=provider.key_source,
         problems=len(provider.problems),
+        problem_words=[
+            f"{p.endpoint or 'Vultr API'}: {ERROR_WORDS.get(p.kind, p.kind)}"
+            for p in provider.problems
+        ],
     )
 
 

@@ -88,7 +88,7 @@ def api_unavailable(view: ProviderView, _s: Snapshot, _t: Thresholds) -> Iterato
                 priority=Priority.LOW,
                 server=FLEET,
                 title="Vultr API 일부 조회 실패",
-                description=text(f"{view.api.problems}개 항목을 읽지 못함 (run.log 참고)"),
+                description=text(f"{_listed(view.api.problem_words)} (run.log 참고)"),
                 action="다음 실행에서 재확인",
             )
         return
@@ -235,3 +235,8 @@ def bandwidth_overage(view: ProviderView, _s: Snapshot, _t: Thresholds) -> Itera
             ),
             action="트래픽 추이 관찰",
         )
+
+
+def _listed(words: list[str], limit: int = 5) -> str:
+    more = f" 외 {len(words) - limit}개" if len(words) > limit else ""
+    return ", ".join(words[:limit]) + more

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from codeb_report.analysis.model import Analysis
-from codeb_report.analysis.provider import ProviderView, usd
+from codeb_report.analysis.provider import ERROR_WORDS, ProviderView, usd
 from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.analysis.usage import Peak, combined
 from codeb_report.provider.model import Instance, KubernetesCluster, NodePool, Provider, Region
@@ -26,19 +26,6 @@ K8S_VERSION = "<KUBERNETES_VERSION>"
 OTHER_PROXIES = ("nginx", "traefik", "haproxy", "apache2", "httpd", "envoy")
 MAX_OTHERS = 8  # servers drawn beside the proxy's tree
 APP_ROLE = re.compile(r"\bapp", re.I)
-
-ERROR_WORDS = {
-    "no_key": "API 키 없음",
-    "unauthorized": "API 키 거부 (401)",
-    "forbidden": "API 접근 거부 (403: 허용 IP 목록 확인)",
-    "unreachable": "API 연결 실패",
-    "timeout": "API 응답 시간 초과",
-    "rate_limited": "API 요청 한도 초과 (429)",
-    "server_error": "API 서버 오류 (5xx)",
-    "bad_answer": "API 응답 형식 오류",
-    "empty_instances": "인스턴스 목록이 비어 있음 (키의 허용 IP 제한 의심)",
-    "too_many": "목록이 리포트 한도를 넘음",
-}
 
 
 @dataclass(frozen=True)
