@@ -365,3 +365,22 @@ def test_a_saving_read_from_a_few_nights_says_so() -> None:
     [finding] = run("provider.rightsize.down", snapshot, week)
     assert "7회 수집 중 최고" in plain(finding.description)
     assert "쌓인 뒤" not in plain(finding.description)
+
+
+def test_a_saving_that_would_overrun_the_pooled_bandwidth_says_so() -> None:
+    """Vultr pools the instances' bandwidth: a smaller plan brings a smaller allowance,
+    and a month's traffic past it is billed. The downsizing finding says when."""
+    allowances = {"vc2-6c-16gb": 900.0, "vc2-1c-2gb": 200.0}  # GB a month
+    plans = [p.model_copy(update={"bandwidth": allowances.get(p.id, 500.0)}) for p in PLANS]
+    busy_month = month(840, 0, 0)  # 850 GB of the 1,000 GB the account has
+    snapshot = with_provider(
+        fleet(server("n1")), account(instance("n1"), plans=plans, bandwidth=busy_month)
+    )
+    [finding] = run("provider.rightsize.down", snapshot)
+    assert "vc2-1c-2gb" in plain(finding.description)
+    assert "축소하면 대역폭 허용량 300GB < 이번 달 예상 850GB" in plain(finding.description)
+    quiet = with_provider(
+        fleet(server("n1")), account(instance("n1"), plans=plans, bandwidth=month(100, 0, 0))
+    )
+    [finding] = run("provider.rightsize.down", quiet)
+    assert "대역폭" not in plain(finding.description)

@@ -197,6 +197,8 @@ def provider_view(
         _server_cost(provider, server, peaks.get(server.name, Peak()), thresholds, headroom)
         for server in snapshot.servers
     ]
+    bandwidth = _bandwidth(provider)
+    _pooled_bandwidth(costs, provider, bandwidth)
     unmatched = [
         UnmatchedInstance(
             instance_id=i.id,
@@ -218,7 +220,7 @@ def provider_view(
             (i.monthly_cost or 0.0) * BACKUP_SHARE for i in provider.instances if i.auto_backups
         ),
         blocks_monthly=sum(b.cost or 0.0 for b in provider.blocks),
-        bandwidth=_bandwidth(provider),
+        bandwidth=bandwidth,
         regions=[_region_options(r) for r in provider.regions],
         api=api_status(provider),
         headroom_percent=headroom,
@@ -316,6 +318,29 @@ def _bandwidth(provider: Provider) -> BandwidthProjection | None:
         overage_unit_cost=projected.overage_unit_cost,
         overage_cost=cost or 0.0,
     )
+
+
+def _pooled_bandwidth(
+    costs: list[ServerCost], provider: Provider, bandwidth: BandwidthProjection | None
+) -> None:
+    """Vultr pools the instances' monthly bandwidth: the recommended smaller plans bring a
+    smaller allowance. Where this month's traffic would pass it, the saving says so."""
+    if bandwidth is None or bandwidth.projected_gb is None or bandwidth.allowance_gb is None:
+        return
+    smaller = [c for c in costs if c.recommendation == "downsize" and c.plan and c.recommended]
+    lost = 0.0
+    for cost in smaller:
+        now, then = provider.plan(cost.plan.id), provider.plan(cost.recommended.id)
+        if now and then and now.bandwidth is not None and then.bandwidth is not None:
+            lost += max(0.0, now.bandwidth - then.bandwidth)
+    after = bandwidth.allowance_gb - lost
+    if lost and bandwidth.projected_gb > after:
+        note = (
+            f" (주의: 권장대로 축소하면 대역폭 허용량 {max(after, 0):,.0f}GB"
+            f" < 이번 달 예상 {bandwidth.projected_gb:,.0f}GB, 초과분 요금 발생)"
+        )
+        for cost in smaller:
+            cost.reason += note
 
 
 def _in_out(gb_in: float | None, gb_out: float | None) -> float | None:
