@@ -87,10 +87,10 @@ def analyse(
     highest = peaks(snapshot, trends) if trends is not None else peaks_over(snapshot, history)
     view, raised = _raised(snapshot, thresholds, highest, headroom)
     found = [f for f, _ in raised]
-    judged = [
-        judge_server(s, thresholds, [n for _, h in raised if h.server == s.name for n in h.notes])
-        for s in snapshot.servers
-    ]
+    notes: dict[str, list[Text]] = {}  # by server, once: not every hit for every server
+    for _, hit in raised:
+        notes.setdefault(hit.server, []).extend(hit.notes)
+    judged = [judge_server(s, thresholds, notes.get(s.name, [])) for s in snapshot.servers]
     return Analysis(
         servers=judged,
         findings=found,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Iterator
 
 from codeb_report import units
@@ -49,11 +50,12 @@ def smaller_spec(snapshot: Snapshot, t: Thresholds) -> Iterator[Hit]:
     if len(memory) < 2:
         return
     median = statistics.median(memory.values())
+    counted = Counter(memory.values())  # once: a large fleet has hundreds of these
     for server in snapshot.servers:
         total = memory.get(server.name)
         if total is None or total >= t.smaller_spec_ratio * median:
             continue
-        others = sorted({m for name, m in memory.items() if name != server.name}, reverse=True)
+        others = sorted((m for m, n in counted.items() if n > (m == total)), reverse=True)
         sizes = "/".join(dict.fromkeys(units.size(n) for n in others))
         fits = _is_backup(server.role)
         yield Hit(
