@@ -23,7 +23,7 @@ FORECAST_RULE = "disk-full-forecast"
 DAY = 86400.0
 
 
-@dataclass
+@dataclass(slots=True)  # 280,000 of them for 1,000 servers over 30 days: 64 bytes, not 160
 class FilesystemPoint:
     at: datetime
     size: int

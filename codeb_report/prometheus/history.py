@@ -176,12 +176,15 @@ class PrometheusTrends:
                 add_snapshot(series, index, snapshot, length)
         names = set(series) | set(data.memory) | set(data.disks)
         tonight = {server.name: server for server in latest.servers}
+        at = {t: i for i, t in enumerate(data.grid)}
+        # (index in the series, index in Prometheus' grid, time): the same for every server.
+        grid = [(index, at[t], stamps[t]) for index, (t, s) in enumerate(points) if s is None]
         for name in sorted(names):
             one = series.setdefault(
                 name,
                 ServerSeries(name, [None] * length, [None] * length, [None] * length),
             )
-            _fill(one, data, points, stamps, _mounts(tonight.get(name)))
+            _fill(one, data, grid, length, _mounts(tonight.get(name)))
         ordered = [series[name] for name in sorted(series)]
         min_days = settings.min_points - 1  # as long as the snapshots the other source needs
         forecasts = forecasts_of(ordered, settings, "prometheus", min_days)
@@ -202,34 +205,32 @@ def _mounts(server: Server | None) -> set[str]:
 def _fill(
     one: ServerSeries,
     data: RangeData,
-    points: list[tuple[float, Snapshot | None]],
-    stamps: dict[float, datetime],
+    grid: list[tuple[int, int, datetime]],
+    length: int,
     mounts: set[str],
 ) -> None:
     """Prometheus' values at the grid points (the snapshots' points are theirs)."""
-    at = {t: i for i, t in enumerate(data.grid)}
     none: Values = [None] * len(data.grid)
     memory, load1, load5 = (d.get(one.name, none) for d in (data.memory, data.load1, data.load5))
-    disks = {
-        mount: disk
-        for mount, disk in data.disks.get(one.name, {}).items()
-        if not mounts or mount in mounts  # a bind mount the snapshot left out stays out
-    }
-    for mount in disks:
-        one.disks.setdefault(mount, [None] * len(points))
-    for index, (t, snapshot) in enumerate(points):
-        if snapshot is not None:
-            continue
-        i = at[t]
+    for index, i, _ in grid:
         one.memory_pct[index] = memory[i]
         one.load1[index] = load1[i]
         one.load5[index] = load5[i]
-        for mount, disk in disks.items():
-            one.disks[mount][index] = _point(disk, i, stamps[t])
+    for mount, disk in data.disks.get(one.name, {}).items():
+        if not mounts or mount in mounts:  # a bind mount the snapshot left out stays out
+            _disk_points(disk, grid, one.disks.setdefault(mount, [None] * length))
 
 
-def _point(disk: _Disk, i: int, at: datetime) -> FilesystemPoint | None:
-    size, free, avail = disk.size[i], disk.free[i], disk.avail[i]
-    if size is None or free is None or avail is None or size <= 0:
-        return None
-    return FilesystemPoint(at, int(size), max(int(size - free), 0), max(int(avail), 0))
+def _disk_points(
+    disk: _Disk, grid: list[tuple[int, int, datetime]], points: list[FilesystemPoint | None]
+) -> None:
+    """A filesystem's points from its size, free and available bytes: 280,000 of them for
+    a thousand servers over 30 days, hence one loop and no call per point."""
+    sizes, free, avail = disk.size, disk.free, disk.avail
+    for index, i, at in grid:
+        size, left, usable = sizes[i], free[i], avail[i]
+        if size is None or left is None or usable is None or size <= 0:
+            points[index] = None
+        else:
+            used = max(int(size - left), 0)
+            points[index] = FilesystemPoint(at, int(size), used, max(int(usable), 0))
