@@ -214,3 +214,82 @@ def test_a_low_observation_alone_keeps_a_server_in_the_compact_table() -> None:
     assert rebooted.name in [r[0] for r in table_rows(section(text, 2), "### 정상 서버")]
     low = table_rows(section(text, FINDINGS), "Low Priority")
     assert any("최근 재부팅" in r[0] and rebooted.name in r[1] for r in low)
+
+
+def _forecasts(snapshot: Snapshot) -> list:
+    """Every server's /data growing: 45 due within 30 days (one at 29.5 days), 10 within a
+    year after that, the rest later; the soonest on the servers listed last."""
+    from codeb_report.history.trends import Forecast
+
+    gib, found = 2**30, []
+    for i, server in enumerate(reversed(snapshot.servers)):
+        days = 2.0 + i * 0.6 if i < 45 else (100.0 + i if i < 55 else 400.0 + i)
+        days = 29.5 if i == 44 else days
+        found.append(
+            Forecast(server.name, "/data", 30, float(gib), 500 * gib, int(days * gib), days)
+        )
+    return found
+
+
+def _section_8(snapshot: Snapshot, threshold: int | None = None) -> str:
+    from codeb_report.history.section import HistoryReport
+    from codeb_report.history.trends import Trends
+
+    trends = Trends(times=[], servers=[], forecasts=_forecasts(snapshot))
+    history = HistoryReport(snapshot.collected_at.date(), None, None, trends, [])
+    options = RenderOptions() if threshold is None else RenderOptions(detail_threshold=threshold)
+    text = Report(snapshot, analyse(snapshot), options, history).markdown
+    return section(text, "리소스 추세")
+
+
+def test_a_large_fleets_forecast_table_lists_the_disks_due_within_the_horizon() -> None:
+    """Above the threshold the table holds what is acted on: the filesystems due full
+    within the horizon (the findings), soonest first, at most 30 rows; the rest counted."""
+    snapshot = large_fleet(100, trouble=0.1)
+    text = _section_8(snapshot)
+    rows = table_rows(text, "### 디스크 용량 소진 예상")
+    soonest = [s.name for s in reversed(snapshot.servers)]
+    assert [r[0] for r in rows] == soonest[:30]
+    assert rows[0][4] == "⚠️ 2일 후" and all(r[4].startswith("⚠️") for r in rows)
+    assert "30일 안에 가득 찰 것으로 보이는 파일시스템만 소진이 가까운 순으로" in text
+    assert "(서버 45대, 5장의" in text
+    days = [int(2 + i * 0.6 + 1e-6) for i in range(44)] + [29]  # whole days, rounded down
+    rest = [f"{name} `/data` {d}일 후" for name, d in zip(soonest, days, strict=False)][30:]
+    assert f"30일 안에 가득 찰 나머지 15개(소진이 가까운 순): {', '.join(rest)}\n" in text
+    assert "30일 이후 1년 안에 가득 찰 것으로 보이는 파일시스템 10개(서버 10대)" in text
+    assert "그 밖에 사용량이 늘고 있는 파일시스템 45개는 1년 이상 여유가 있습니다" in text
+
+
+def test_up_to_the_threshold_the_forecast_table_lists_a_year() -> None:
+    snapshot = large_fleet(100, trouble=0.1)
+    text = _section_8(snapshot, threshold=1000)
+    rows = table_rows(text, "### 디스크 용량 소진 예상")
+    assert len(rows) == 55 and rows[-1][4] == "154일 후"
+    assert "생략" not in text and "표에 넣지 않았습니다" not in text
+
+
+def test_a_large_fleet_with_no_disk_due_within_the_horizon_says_so() -> None:
+    from codeb_report.history.section import HistoryReport
+    from codeb_report.history.trends import Trends
+
+    snapshot = large_fleet(60, trouble=0.1)
+    later = [f for f in _forecasts(snapshot) if (f.days_left or 0) >= 30][:3]
+    assert len(later) == 3
+    trends = Trends(times=[], servers=[], forecasts=later)
+    history = HistoryReport(snapshot.collected_at.date(), None, None, trends, [])
+    text = section(Report(snapshot, analyse(snapshot), RenderOptions(), history).markdown, 8)
+    assert "30일 안에 가득 찰 것으로 보이는 파일시스템 없음" in text
+    assert "| 서버 |" not in text.split("### 디스크 용량 소진 예상")[1].split("###")[0]
+    assert "30일 이후 1년 안에 가득 찰 것으로 보이는 파일시스템 3개(서버 3대)" in text
+
+
+def test_each_count_under_the_forecast_table_is_its_own_paragraph() -> None:
+    from codeb_report.history.section import HistoryReport
+    from codeb_report.history.trends import Trends
+
+    snapshot = large_fleet(100, trouble=0.1)
+    kept = [f for f in _forecasts(snapshot) if not 30 <= (f.days_left or 0) < 365]
+    trends = Trends(times=[], servers=[], forecasts=kept)
+    history = HistoryReport(snapshot.collected_at.date(), None, None, trends, [])
+    text = section(Report(snapshot, analyse(snapshot), RenderOptions(), history).markdown, 8)
+    assert "일 후\n\n그 밖에 사용량이 늘고 있는 파일시스템 45개" in text

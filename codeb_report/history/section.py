@@ -45,6 +45,25 @@ CHARTED_AT_MOST = 20
 _RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 
 
+# A large fleet's forecast table: at most this many rows (as a grouped finding names at
+# most 30 servers).
+FORECAST_ROWS_AT_SCALE = 30
+
+
+@dataclass
+class ForecastTable:
+    """디스크 용량 소진 예상 as the template lays it out: the rows, and the counts of the
+    growing filesystems left out of them."""
+
+    rows: list[list[str]]
+    later: int  # growing, not full within a year
+    horizon_days: float | None = None  # a large fleet's table: only those due within it
+    rest: list[list[str]] = field(default_factory=list)  # due within it, past the rows
+    due_servers: int = 0  # servers with a filesystem due within the horizon
+    within_year: int = 0  # full within a year but after the horizon: counted only
+    within_year_servers: int = 0
+
+
 @dataclass
 class HistoryReport:
     """The two history sections of one report, ready for the templates."""
@@ -91,25 +110,47 @@ class HistoryReport:
         growing = [f for f in self.trends.forecasts if f.days_left is not None]
         return sorted(growing, key=lambda f: (f.days_left or 0.0, f.server, f.mount))
 
+    def _within(self, days: float) -> list[Forecast]:
+        return [f for f in self._growing() if (f.days_left or 0.0) < days]
+
+    def _row(self, f: Forecast) -> list[str]:
+        assert f.days_left is not None
+        due = days_text(f.days_left)
+        if f.days_left < self.settings.horizon_days:
+            due = f"⚠️ {due}"
+        return [f.server, f.mount, size(f.available), size(int(f.growth_per_day)), due]
+
     @property
     def forecast_rows(self) -> list[list[str]]:
         """서버 | 파일시스템 | 남은 용량 | 하루 증가량 | 소진 예상: full within a year, soonest
         first (a fleet of quiet disks would otherwise fill the table)."""
-        rows = []
-        for f in self._growing():
-            assert f.days_left is not None
-            if f.days_left >= FORECAST_TABLE_DAYS:
-                break
-            due = days_text(f.days_left)
-            if f.days_left < self.settings.horizon_days:
-                due = f"⚠️ {due}"
-            rows.append([f.server, f.mount, size(f.available), size(int(f.growth_per_day)), due])
-        return rows
+        return [self._row(f) for f in self._within(FORECAST_TABLE_DAYS)]
 
     @property
     def forecast_later(self) -> int:
         """Filesystems growing, but not full within a year."""
-        return len(self._growing()) - len(self.forecast_rows)
+        return len(self._growing()) - len(self._within(FORECAST_TABLE_DAYS))
+
+    def forecast_table(self, large: bool) -> ForecastTable:
+        """The table of section 8. A large fleet's (above ``[report] detail_threshold``)
+        lists what is acted on: the filesystems due full within the horizon (the
+        findings), soonest first, at most ``FORECAST_ROWS_AT_SCALE`` rows and the others
+        of them on a line (every one is acted on, though section 5 names only 30); those
+        due later are counted, as sections 1 and 2 summarise a large fleet."""
+        if not large:
+            return ForecastTable(self.forecast_rows, later=self.forecast_later)
+        due = self._within(self.settings.horizon_days)
+        year = self._within(FORECAST_TABLE_DAYS)
+        shown = due[:FORECAST_ROWS_AT_SCALE]
+        return ForecastTable(
+            rows=[self._row(f) for f in shown],
+            later=self.forecast_later,
+            horizon_days=self.settings.horizon_days,
+            rest=[self._row(f) for f in due[len(shown) :]],
+            due_servers=len({f.server for f in due}),
+            within_year=len(year) - len(due),
+            within_year_servers=len({f.server for f in year[len(due) :]}),
+        )
 
     @cached_property
     def charts_html(self) -> str:
