@@ -11,6 +11,7 @@ import logging
 import re
 import subprocess
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -22,7 +23,14 @@ from test_render_sample import analysis_of, app_server, fleet
 from codeb_report.render import render_report
 from codeb_report.render.base import Report
 from codeb_report.render.html import page
-from codeb_report.render.pdf import html_to_pdf, keep_hangul_words, local_fetcher
+from codeb_report.render.pdf import (
+    EMOJI_IMAGE_VERSIONS,
+    html_to_pdf,
+    import_weasyprint,
+    keep_hangul_words,
+    local_fetcher,
+    reuse_emoji_images,
+)
 from codeb_report.render.templates import templates_dir
 from codeb_report.snapshot import Service, Snapshot
 
@@ -218,3 +226,40 @@ def test_a_long_reason_stays_inside_the_right_margin(tmp_path: Path) -> None:
     right_margin = width - 16 / 25.4 * 72  # report.css: 16mm
     outside = [(round(x), w) for x, w in words if x > right_margin + 1]
     assert not outside, outside
+
+
+def test_each_colour_icon_is_pictured_once_however_often_it_is_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weasyprint = import_weasyprint()
+    if weasyprint.__version__ not in EMOJI_IMAGE_VERSIONS:
+        pytest.skip(f"WeasyPrint {weasyprint.__version__}: emoji pictures made as it does")
+    from weasyprint import images
+
+    made: list[str] = []
+    original = images.RasterImage.__init__
+
+    def counting(self: object, pillow_image: object, image_id: str, *args, **kw) -> None:
+        made.append(image_id)
+        original(self, pillow_image, image_id, *args, **kw)
+
+    monkeypatch.setattr(images.RasterImage, "__init__", counting)
+    icons = "".join(f"<p>✅ 정상 {i} ❌ 실패 ⚠️ 주의</p>" for i in range(40))
+    pdf = tmp_path / "icons.pdf"
+    pdf.write_bytes(html_to_pdf(icons))
+    assert sorted(Counter(made).values()) == [1, 1, 1], Counter(made)  # three glyphs
+    listed = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    drawn = [line for line in listed.splitlines() if re.match(r"\s*\d+\s+\d+\s+image\b", line)]
+    assert len(drawn) == 120  # every icon is still drawn where it stands
+
+
+def test_other_weasyprint_versions_draw_emoji_as_they_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    weasyprint = import_weasyprint()
+    from weasyprint.draw import text
+
+    before = text.RasterImage
+    monkeypatch.setattr(weasyprint, "__version__", "0.0")
+    assert reuse_emoji_images(weasyprint) is False
+    assert text.RasterImage is before
