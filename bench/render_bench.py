@@ -20,6 +20,7 @@ average is printed too: other work on the machine slows every figure.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import random
 import statistics
@@ -160,6 +161,9 @@ def main() -> int:
     print(f"codeb-report render benchmark: {os.cpu_count()} CPUs, "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
           f"python {sys.version.split()[0]}")  # fmt: skip
+    # The sources byte-compiled, as an installed codeb-report (and scripts/setup.sh) has
+    # them: with PYTHONDONTWRITEBYTECODE set, the warm-up run would not write them.
+    compileall.compile_dir(ROOT / "codeb_report", quiet=1)
     with tempfile.TemporaryDirectory(prefix="codeb-bench-") as tmp:
         out = Path(tmp)
         big = fleet_of(100, out)

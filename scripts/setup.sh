@@ -40,6 +40,11 @@ python=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "$with_tests" = 1 ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
+  # An editable install leaves the sources uncompiled (pip compiles only what it copies):
+  # byte-compile them as a normal install does, or every command compiles each module it
+  # imports again (0.06 s of a PDF, more with PYTHONDONTWRITEBYTECODE set). __pycache__
+  # stays out of git (.gitignore); a changed source is recompiled when it is imported.
+  .venv/bin/python -m compileall -q codeb_report
 else
   .venv/bin/python -m pip install -q .
 fi
