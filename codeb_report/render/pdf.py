@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from codeb_report.render.base import Report, ReportFormat
+from codeb_report.render.columns import size_tables
 from codeb_report.render.fonts import check_fonts
 from codeb_report.render.html import page
 from codeb_report.render.templates import templates_dir
@@ -51,6 +52,11 @@ def keep_hangul_words(body: str) -> str:
         part if _HEADING.fullmatch(part) else _TAG_OR_TEXT.sub(text, part)
         for part in _HEADING.split(body)
     )
+
+
+def pdf_body(body: str) -> str:
+    """The report's HTML body as the PDF prints it: Hangul words whole, tables sized."""
+    return size_tables(keep_hangul_words(body))
 
 
 def local_fetcher(root: Path) -> URLFetcher:
@@ -152,4 +158,4 @@ class PdfFormat(ReportFormat):
     filename = "report.pdf"
 
     def render(self, report: Report) -> bytes:
-        return html_to_pdf(page(report, keep_hangul_words(report.html_body)))
+        return html_to_pdf(page(report, pdf_body(report.html_body)))
