@@ -26,6 +26,23 @@ from pydantic import (
 )
 
 from codeb_report.atomic import write_output
+from codeb_report.bounds import (
+    MAX_ITEMS,
+    MAX_ROUTE_ITEMS,
+    MAX_ROUTES,
+    PATH_MAX,
+    Address,
+    Hostname,
+    Message,
+    Name,
+    PathName,
+    ShortText,
+    Text,
+    UnitName,
+    Word,
+    fit_stored,
+    items,
+)
 from codeb_report.controls import json_text
 from codeb_report.errors import SnapshotError
 from codeb_report.inputs import InputProblem, read_text
@@ -53,9 +70,12 @@ LoadAverage = Annotated[float, Field(ge=0, le=MAX_LOAD, allow_inf_nan=False)]
 
 class Model(BaseModel):
     """Base for every snapshot part: unknown fields are errors, not silently dropped, and
-    no float is inf or nan (JSON has no such number; the report's arithmetic would fail)."""
+    no float is inf or nan (JSON has no such number; the report's arithmetic would fail).
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    Assignments are validated too: probes store what they parsed by assigning it
+    (``server.containers = ...``), and the bounds of codeb_report.bounds hold there."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=True)
 
 
 class ProbeStatus(StrEnum):
@@ -73,7 +93,7 @@ class ProbeOutcome(Model):
 
     probe: str
     status: ProbeStatus
-    reason: str | None = None
+    reason: Message | None = None
     source: Literal["ssh", "prometheus"] | None = None
 
 
@@ -86,9 +106,9 @@ def _within_total(value: int, info: ValidationInfo) -> int:
 
 
 class SystemInfo(Model):
-    hostname: str
-    os: str | None = None
-    kernel: str | None = None
+    hostname: Hostname
+    os: Text | None = None
+    kernel: ShortText | None = None
     uptime_seconds: Count | None = None
     cpu_count: Annotated[int, Field(ge=1, le=MAX_CPUS)] | None = None
     load: tuple[LoadAverage, LoadAverage, LoadAverage] | None = None
@@ -113,9 +133,9 @@ class Swap(Model):
 
 
 class Filesystem(Model):
-    mount: str
-    device: str
-    fstype: str | None = None
+    mount: PathName
+    device: PathName
+    fstype: Word | None = None
     # Not checked against each other: reserved blocks make used + available < size, and
     # some filesystems (network, FUSE) report figures that do not add up at all.
     size: Bytes
@@ -128,10 +148,10 @@ class PortMapping(Model):
     ``host_port`` and ``container_port``: docker's ``0.0.0.0:49152-65535->49152-65535/udp``
     (a TURN server) is one mapping, not 16,384."""
 
-    host_ip: str | None = None
+    host_ip: Address | None = None
     host_port: PortNumber | None = None
     container_port: PortNumber
-    protocol: str = "tcp"
+    protocol: Word = "tcp"
     range: Annotated[int, Field(ge=1, le=65536)] = 1
 
     @model_validator(mode="after")
@@ -147,75 +167,75 @@ class PortMapping(Model):
 
 class Container(Model):
     runtime: Literal["docker", "podman"]
-    name: str
-    image: str
-    state: str
-    status: str | None = None
-    ports: list[PortMapping] = Field(default_factory=list)
+    name: Name
+    image: Name
+    state: Word
+    status: Text | None = None
+    ports: list[PortMapping] = items()
     started_at: AwareDatetime | None = None
     created_at: AwareDatetime | None = None
 
 
 class Service(Model):
-    unit: str
-    load: str | None = None
-    active: str
-    sub: str
-    description: str | None = None
+    unit: UnitName
+    load: Word | None = None
+    active: Word
+    sub: Word
+    description: Text | None = None
     active_since: AwareDatetime | None = None
 
 
 class ListeningPort(Model):
-    address: str
+    address: Address
     port: PortNumber
-    protocol: str = "tcp"
-    process: str | None = None
+    protocol: Word = "tcp"
+    process: Name | None = None
     pid: Count | None = None
 
 
 class Centrifugo(Model):
-    version: str | None = None
-    go_version: str | None = None
-    engine: str | None = None
+    version: ShortText | None = None
+    go_version: ShortText | None = None
+    engine: Word | None = None
     port: PortNumber | None = None
-    unit: str | None = None
-    active: str | None = None
+    unit: UnitName | None = None
+    active: Word | None = None
     active_since: AwareDatetime | None = None
     memory_bytes: Bytes | None = None
     cpu_seconds: Finite | None = None
-    health: str | None = None
-    allowed_origins: list[str] | None = None
-    endpoints: list[str] = Field(default_factory=list)
-    load: str | None = None  # systemd LoadState: "not-found" when the unit is missing
-    sub: str | None = None  # systemd SubState, e.g. "running"
-    config_path: str | None = None
+    health: Text | None = None
+    allowed_origins: Annotated[list[Name], Field(max_length=MAX_ITEMS)] | None = None
+    endpoints: list[Name] = items()
+    load: Word | None = None  # systemd LoadState: "not-found" when the unit is missing
+    sub: Word | None = None  # systemd SubState, e.g. "running"
+    config_path: PathName | None = None
 
 
 class Database(Model):
-    name: str
+    name: Name
     size: Bytes
 
 
 class PostgreSQL(Model):
     running: bool
     runtime: Literal["host", "docker", "podman"] = "host"
-    container: str | None = None
-    version: str | None = None
-    databases: list[Database] | None = None
+    container: Name | None = None
+    version: ShortText | None = None
+    databases: Annotated[list[Database], Field(max_length=MAX_ITEMS)] | None = None
     connections: Count | None = None
     max_connections: Count | None = None
-    error: str | None = None
+    error: Message | None = None
 
 
 class Redis(Model):
     running: bool
     runtime: Literal["host", "docker", "podman"] = "host"
-    container: str | None = None
-    version: str | None = None
+    container: Name | None = None
+    version: ShortText | None = None
     auth_required: bool | None = None
     authenticated: bool | None = None
     memory_used: Bytes | None = None
-    error: str | None = None
+    error: Message | None = None
 
 
 class BackupDir(Model):
@@ -223,10 +243,10 @@ class BackupDir(Model):
     exists: bool
     files: Count = 0
     total_size: Bytes = 0
-    newest_file: str | None = None
+    newest_file: PathName | None = None
     newest_mtime: AwareDatetime | None = None
     max_age_hours: Finite | None = None
-    error: str | None = None  # e.g. "permission denied": files and size then unknown
+    error: Message | None = None  # e.g. "permission denied": files and size then unknown
 
 
 class Watched(Model):
@@ -238,30 +258,30 @@ class Watched(Model):
     kind: Literal["unit", "container"]
     name: str
     present: bool | None
-    unit: str | None = None  # the unit's full Id, e.g. codeb-watchdog.service
+    unit: UnitName | None = None  # the unit's full Id, e.g. codeb-watchdog.service
     runtime: Literal["docker", "podman"] | None = None
-    state: str | None = None  # ActiveState of a unit, State.Status of a container
-    sub: str | None = None
+    state: Word | None = None  # ActiveState of a unit, State.Status of a container
+    sub: Word | None = None
     since: AwareDatetime | None = None
-    description: str | None = None
-    image: str | None = None
+    description: Text | None = None
+    image: Name | None = None
     ci_runner: bool = False
-    error: str | None = None
+    error: Message | None = None
 
 
 class ProxyRoute(Model):
     """One ``reverse_proxy`` handler and where it sits: server, listen addresses, matchers."""
 
-    server: str  # the proxy's own name for the listening server, e.g. Caddy's "srv0"
-    listen: list[str] = Field(default_factory=list)  # ":443", "127.0.0.1:8080"
-    hosts: list[str] = Field(default_factory=list)  # host matchers; empty: any host
-    paths: list[str] = Field(default_factory=list)  # path matchers; empty: any path
-    upstreams: list[str] = Field(default_factory=list)  # dial addresses, "localhost:4001"
+    server: Hostname  # the proxy's own name for the listening server, e.g. Caddy's "srv0"
+    listen: list[Hostname] = items(MAX_ROUTE_ITEMS)  # ":443", "127.0.0.1:8080"
+    hosts: list[Hostname] = items(MAX_ROUTE_ITEMS)  # host matchers; empty: any host
+    paths: list[PathName] = items(MAX_ROUTE_ITEMS)  # path matchers; empty: any path
+    upstreams: list[Hostname] = items(MAX_ROUTE_ITEMS)  # dial addresses, "localhost:4001"
     dynamic: bool = False  # upstreams found at run time (SRV, A records), not listed
     # Where the handler is in the admin API's configuration tree, e.g.
     # "apps/http/servers/srv0/routes/0/handle/0/routes/0/handle/0": POSTing an upstream
     # to <admin>/config/<handler>/upstreams adds it to the running proxy.
-    handler: str | None = None
+    handler: Annotated[str, Field(max_length=4 * PATH_MAX)] | None = None
 
 
 class ReverseProxy(Model):
@@ -272,11 +292,11 @@ class ReverseProxy(Model):
     """
 
     software: Literal["caddy"] = "caddy"
-    version: str | None = None
+    version: ShortText | None = None
     source: Literal["admin", "caddyfile"]
     origin: str  # the admin URL or the Caddyfile's path
-    admin_error: str | None = None
-    routes: list[ProxyRoute] = Field(default_factory=list)
+    admin_error: Message | None = None
+    routes: list[ProxyRoute] = items(MAX_ROUTES)
     truncated: bool = False  # more routes than the probe keeps
 
 
@@ -287,19 +307,19 @@ class Server(Model):
     role: str
     tags: list[str] = Field(default_factory=list)
     reachable: bool
-    error: str | None = None
+    error: Message | None = None
     system: SystemInfo | None = None
     memory: Memory | None = None
     swap: Swap | None = None
-    filesystems: list[Filesystem] = Field(default_factory=list)
-    containers: list[Container] = Field(default_factory=list)
-    services: list[Service] = Field(default_factory=list)
-    ports: list[ListeningPort] = Field(default_factory=list)
+    filesystems: list[Filesystem] = items()
+    containers: list[Container] = items()
+    services: list[Service] = items()
+    ports: list[ListeningPort] = items()
     centrifugo: Centrifugo | None = None
     postgresql: PostgreSQL | None = None
     redis: Redis | None = None
-    backups: list[BackupDir] = Field(default_factory=list)
-    watched: list[Watched] = Field(default_factory=list)
+    backups: list[BackupDir] = items()
+    watched: list[Watched] = items()
     proxy: ReverseProxy | None = None
     probes: list[ProbeOutcome] = Field(default_factory=list)
 
@@ -312,7 +332,7 @@ class PrometheusSource(Model):
 
     url: str  # without credentials (the configuration refuses them in the URL)
     queried_at: AwareDatetime
-    error: str | None = None
+    error: Message | None = None
     discovered: Count = 0  # servers found by [prometheus] servers
     queries: Count = 0  # instant queries the collection made
 
@@ -428,16 +448,27 @@ def parse(text: str, source: str, servers: Collection[str] | None = None) -> Sna
     except SnapshotError as exc:
         raise SnapshotError(f"{source}: {exc.format_message()}") from None
     chosen, kept = (data, None) if servers is None else _only(data, servers)
+    for _ in range(2):
+        try:
+            return Snapshot.model_validate(chosen)
+        except ValidationError as exc:
+            # Stored before the bounds: a name or list past its bound is cut, not refused;
+            # once cut it is within its bound, so the next validation passes.
+            if others := fit_stored(chosen, exc.errors()):
+                raise _invalid(source, others[0], data, kept) from None
     try:
         return Snapshot.model_validate(chosen)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        if kept and loc[0] == "servers" and len(loc) > 1 and isinstance(loc[1], int):
-            loc = ("servers", kept[loc[1]], *loc[2:])  # the entry's place in the file
-        field = field_path(loc, data) or "(top level)"
-        message = err["msg"].removeprefix("Value error, ")
-        raise SnapshotError(f"{source}: {field}: {message}") from None
+        raise _invalid(source, exc.errors()[0], data, kept) from None
+
+
+def _invalid(source: str, err: Any, data: dict[str, Any], kept: list[int] | None) -> SnapshotError:
+    loc = tuple(err["loc"])
+    if kept and loc[0] == "servers" and len(loc) > 1 and isinstance(loc[1], int):
+        loc = ("servers", kept[loc[1]], *loc[2:])  # the entry's place in the file
+    field = field_path(loc, data) or "(top level)"
+    message = err["msg"].removeprefix("Value error, ")
+    return SnapshotError(f"{source}: {field}: {message}")
 
 
 def _only(data: dict[str, Any], names: Collection[str]) -> tuple[dict[str, Any], list[int]]:

@@ -161,6 +161,14 @@ PROBE_RULES: list[Rule] = [
     (re.compile(r"No such file or directory"), _fixed("파일 또는 소켓 없음")),
     (re.compile(r"permission denied", re.I), _fixed("권한 없음")),
     (re.compile(r"command not found"), _fixed("명령 없음")),
+    (
+        re.compile(r"^unreadable output: (?P<f>[\w.]+): String should have at most (?P<n>\d+) "),
+        lambda m: f"값이 너무 김 ({m['f']}: 최대 {m['n']}자)",
+    ),
+    (
+        re.compile(r"^unreadable output: (?P<f>[\w.]+): List should have at most (?P<n>\d+) "),
+        lambda m: f"항목이 너무 많음 ({m['f']}: 최대 {m['n']}개)",
+    ),
     (re.compile(r"^unreadable output\b"), _fixed("출력 해석 실패")),
     (re.compile(r"^no (answer|response)$"), _fixed("응답 없음")),
 ]

@@ -161,7 +161,7 @@ class DockerProbe(Probe):
         )
 
     def store(self, server: Server, value: list[Container]) -> None:
-        server.containers.extend(value)
+        server.containers = [*server.containers, *value]
 
 
 def podman_time(value: Any) -> datetime | None:
@@ -245,4 +245,4 @@ class PodmanProbe(Probe):
         )
 
     def store(self, server: Server, value: list[Container]) -> None:
-        server.containers.extend(value)
+        server.containers = [*server.containers, *value]

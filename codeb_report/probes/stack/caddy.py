@@ -12,18 +12,19 @@ import json
 import shlex
 from typing import Any
 
+from codeb_report.bounds import MAX_ROUTE_ITEMS as MAX_ITEMS
+from codeb_report.bounds import MAX_ROUTES
 from codeb_report.probes.base import Probe, ProbeRun
 from codeb_report.probes.numbers import json_loads
 from codeb_report.probes.stack.settings import CaddySettings
 from codeb_report.probes.stack.shell import split_sections
 from codeb_report.snapshot import ProxyRoute, ReverseProxy, Server
 
-# The configuration is read from a server: every part of it is bounded.
+# The configuration is read from a server: every part of it is bounded. Routes and
+# their lists are cut at MAX_ROUTES and MAX_ITEMS; a name longer than the snapshot's
+# bound (codeb_report.bounds) fails the probe naming it.
 MAX_CONFIG_BYTES = 512 * 1024
 MAX_DEPTH = 16  # subroutes inside subroutes
-MAX_ROUTES = 100
-MAX_ITEMS = 32  # listen addresses, hosts, paths or upstreams of one route
-MAX_TEXT = 200
 NOTHING_TO_ASK = 3  # exit code: neither curl nor caddy
 
 
@@ -98,7 +99,7 @@ class CaddyProbe(Probe):
     def parse(self, output: str) -> ReverseProxy:
         parts = split_sections(output)
         admin = _fields(parts.get("admin", ""))
-        version = (parts.get("version") or "").split(" ")[0][:MAX_TEXT] or None
+        version = (parts.get("version") or "").split(" ")[0] or None
         if admin.get("code") == "200":
             config = _config(parts.get("admin.body", ""), admin)
             return _proxy(config, "admin", self.url, version, None)
@@ -150,7 +151,7 @@ def _proxy(
     for name, server in sorted(_dict(servers).items()):
         server = _dict(server)
         listen = _texts(server.get("listen"))
-        key = str(name)[:MAX_TEXT]
+        key = str(name)
         place = _Place(key, listen, [], [], f"apps/http/servers/{key}/routes")
         _walk(server.get("routes"), place, 0, routes)
     return ReverseProxy(
@@ -210,7 +211,7 @@ def _route(handler: dict[str, Any], place: _Place) -> ProxyRoute:
         listen=place.listen,
         hosts=place.hosts,
         paths=place.paths,
-        upstreams=[str(d)[:MAX_TEXT] for d in dials if isinstance(d, str | int)],
+        upstreams=[str(d) for d in dials if isinstance(d, str | int)],
         dynamic="dynamic_upstreams" in handler,
         handler=place.at,
     )
@@ -222,4 +223,4 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _texts(value: Any) -> list[str]:
     items = value if isinstance(value, list) else []
-    return [str(v)[:MAX_TEXT] for v in items[:MAX_ITEMS] if isinstance(v, str | int)]
+    return [str(v) for v in items[:MAX_ITEMS] if isinstance(v, str | int)]

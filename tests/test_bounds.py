@@ -1,0 +1,181 @@
+"""Collected strings and lists are bounded in the snapshot model (codeb_report.bounds):
+a name past its bound fails its probe naming the field and the limit, a text is cut with
+"…", a list past MAX_ITEMS fails its probe, and a stored snapshot is cut, not refused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from codeb_report.analysis.reasons import probe_reason
+from codeb_report.bounds import MAX_ITEMS, TEXT_MAX
+from codeb_report.collect.batch import apply_run
+from codeb_report.probes import default_probes
+from codeb_report.probes.base import ProbeRun
+from codeb_report.snapshot import ProbeStatus, Server, dumps, parse
+
+PROBES = {probe.name: probe for probe in default_probes()}
+LONG = 2000  # characters: past every name's bound
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "fleet-snapshot.json"
+
+
+def _server() -> Server:
+    return Server(name="n1", host="bounds-test", role="test", reachable=True)
+
+
+def _docker(name: str = "web", image: str = "nginx:1.27") -> str:
+    row = {"ID": "ab12", "Names": name, "Image": image, "State": "running", "Status": "Up"}
+    return json.dumps(row) + "\n-- started\n"
+
+
+def _df(mount: str = "/", device: str = "/dev/vda1") -> str:
+    return (
+        "Filesystem Type 1-blocks Used Available Capacity Mounted on\n"
+        f"{device} ext4 1000 500 500 50% {mount}\n"
+    )
+
+
+def _ss(address: str = "0.0.0.0", process: str = "nginx") -> str:
+    return (
+        "State Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n"
+        f'LISTEN 0 511 {address}:80 0.0.0.0:* users:(("{process}",pid=10,fd=6))\n'
+    )
+
+
+def _unit(unit: str = "cron.service", description: str = "cron daemon") -> str:
+    return f"{unit} loaded active running {description}\n"
+
+
+# (probe, output, field the reason names, its limit): a name past its bound.
+NAMES = [
+    ("system", f"== hostname\n{'h' * LONG}\n", "SystemInfo.hostname", 255),
+    ("docker", _docker(name="c" * LONG), "Container.name", 512),
+    ("docker", _docker(image="registry/" + "i" * LONG), "Container.image", 512),
+    ("podman", json.dumps([{"Id": "1", "Names": ["p" * LONG]}]), "Container.name", 512),
+    ("filesystems", _df(mount="/" + "m" * LONG), "Filesystem.mount", 1024),
+    ("filesystems", _df(device="/dev/" + "d" * LONG), "Filesystem.device", 1024),
+    ("ports", _ss(address="a" * LONG), "ListeningPort.address", 128),
+    ("ports", _ss(process="p" * LONG), "ListeningPort.process", 512),
+    ("services", _unit(unit="u" * LONG + ".service"), "Service.unit", 256),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("probe", "output", "field", "limit"), NAMES)
+def test_a_name_past_its_bound_fails_its_probe_naming_field_and_limit(
+    probe: str, output: str, field: str, limit: int
+) -> None:
+    server = _server()
+    outcome = apply_run(PROBES[probe], ProbeRun(output, "", 0), server)
+    assert outcome.status is ProbeStatus.FAILED
+    assert outcome.reason == (
+        f"unreadable output: {field}: String should have at most {limit} characters"
+    )
+    reason = probe_reason(outcome.reason)
+    assert reason is not None and reason.short == f"값이 너무 김 ({field}: 최대 {limit}자)"
+    # Nothing of it was stored.
+    assert (server.system, server.containers, server.filesystems) == (None, [], [])
+    assert (server.ports, server.services) == ([], [])
+
+
+def test_a_name_at_its_bound_is_kept() -> None:
+    server = _server()
+    outcome = apply_run(PROBES["docker"], ProbeRun(_docker(name="c" * 512), "", 0), server)
+    assert outcome.status is ProbeStatus.OK and server.containers[0].name == "c" * 512
+
+
+# (probe, output, where the text lands, its bound): shown only, cut with "…".
+TEXTS = [
+    ("services", _unit(description="d" * LONG), lambda s: s.services[0].description, TEXT_MAX),
+    ("system", f"== hostname\nvm\n== kernel\n{'k' * LONG}\n", lambda s: s.system.kernel, 128),
+    (
+        "system",
+        f'== hostname\nvm\n== os-release\nPRETTY_NAME="{"o" * LONG}"\n',
+        lambda s: s.system.os,
+        TEXT_MAX,
+    ),
+    (
+        "docker",
+        json.dumps(
+            {"ID": "1", "Names": "w", "Image": "x", "State": "running", "Status": "U" * LONG}
+        )
+        + "\n",
+        lambda s: s.containers[0].status,
+        TEXT_MAX,
+    ),
+]
+
+
+@pytest.mark.parametrize(("probe", "output", "where", "limit"), TEXTS)
+def test_a_text_past_its_bound_is_cut_with_an_ellipsis(
+    probe: str, output: str, where: Callable[[Server], str], limit: int
+) -> None:
+    server = _server()
+    outcome = apply_run(PROBES[probe], ProbeRun(output, "", 0), server)
+    assert outcome.status is ProbeStatus.OK, outcome.reason
+    text = where(server)
+    assert text == text[0] * (limit - 1) + "…"
+
+
+@pytest.mark.parametrize(
+    ("probe", "line", "field"),
+    [
+        ("services", "u{i}.service loaded active running unit {i}\n", "Server.services"),
+        ("ports", "LISTEN 0 5 10.{a}.{b}.{c}:80 0.0.0.0:*\n", "Server.ports"),
+    ],
+)
+def test_a_list_past_max_items_fails_its_probe(probe: str, line: str, field: str) -> None:
+    rows = [
+        line.format(i=i, a=i // 65536, b=i // 256 % 256, c=i % 256) for i in range(MAX_ITEMS + 1)
+    ]
+    server = _server()
+    outcome = apply_run(PROBES[probe], ProbeRun("".join(rows), "", 0), server)
+    assert outcome.status is ProbeStatus.FAILED
+    assert outcome.reason == (
+        f"unreadable output: {field}: List should have at most {MAX_ITEMS} items "
+        f"after validation, not {MAX_ITEMS + 1}"
+    )
+    reason = probe_reason(outcome.reason)
+    assert reason is not None and reason.short == f"항목이 너무 많음 ({field}: 최대 {MAX_ITEMS}개)"
+
+
+def test_a_long_error_reason_is_cut() -> None:
+    server = _server()
+    server.error = "x" * 5000  # assignments are validated like construction
+    assert len(server.error) == 1000 and server.error.endswith("…")
+
+
+def test_a_stored_snapshot_past_the_bounds_is_cut_on_load_not_refused() -> None:
+    data = json.loads(EXAMPLE.read_text())
+    server = data["servers"][0]
+    server["system"]["hostname"] = "h" * LONG
+    server["containers"][0]["name"] = "c" * LONG
+    server["services"][0]["description"] = "d" * LONG
+    container = server["containers"][0]
+    server["containers"] = [{**container, "name": f"c{i:05d}"} for i in range(MAX_ITEMS + 5)] + [
+        {**container, "name": "z" * LONG}
+    ]
+    snapshot = parse(json.dumps(data), "old.json")
+    loaded = snapshot.servers[0]
+    assert loaded.system.hostname == "h" * 254 + "…"
+    assert len(loaded.containers) == MAX_ITEMS
+    assert loaded.services[0].description == "d" * 255 + "…"
+    # Written again, it loads as it is.
+    assert parse(dumps(snapshot), "again.json") == snapshot
+
+
+def test_a_stored_snapshot_with_a_name_cut_inside_a_list_loads() -> None:
+    data = json.loads(EXAMPLE.read_text())
+    data["servers"][0]["containers"][0]["name"] = "c" * LONG
+    loaded = parse(json.dumps(data), "old.json").servers[0]
+    assert "c" * 511 + "…" in [c.name for c in loaded.containers]
+
+
+def test_other_problems_are_still_refused_with_the_field() -> None:
+    data = json.loads(EXAMPLE.read_text())
+    data["servers"][0]["system"]["hostname"] = "h" * LONG
+    data["servers"][0]["ports"][0]["port"] = 70000
+    with pytest.raises(Exception, match=r"old.json: servers\[.*\]\.ports\[0\]\.port"):
+        parse(json.dumps(data), "old.json")
