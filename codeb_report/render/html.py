@@ -22,7 +22,27 @@ def markdown_to_html(text: str) -> str:
     )
     converter.preprocessors.deregister("html_block")
     converter.inlinePatterns.deregister("html")
-    return keep_small_tables_whole(converter.convert(text))
+    return keep_small_tables_whole(wrap_long_words(converter.convert(text)))
+
+
+# A cell holding a word this long (a hostname, image or path without spaces) may break
+# it anywhere (``td.long`` in report.css): else the word sets the column's least width
+# and pushes the table past the page's right edge. Only such cells: breaking every cell
+# anywhere lets a table squeeze its Hangul and address columns until their words split.
+LONG_WORD = 30
+_CELL = re.compile(r"<td>(.*?)</td>", re.S)
+_TAG = re.compile(r"<[^>]*>")
+_LONG = re.compile(rf"[^\s<>]{{{LONG_WORD},}}")
+LONG_CELL = '<td class="long">'
+
+
+def wrap_long_words(html: str) -> str:
+    def mark(match: re.Match[str]) -> str:
+        if _LONG.search(_TAG.sub(" ", match.group(1))):
+            return f"{LONG_CELL}{match.group(1)}</td>"
+        return match.group(0)
+
+    return _CELL.sub(mark, html)
 
 
 # Tables up to this many rows move to the next page whole rather than split.
@@ -41,7 +61,9 @@ def keep_small_tables_whole(html: str) -> str:
         if COMPACT_TABLE_HEAD in match.group(1)[:200]:
             tag = '<table class="compact">'
         else:
-            tag = '<table class="keep">' if rows <= SMALL_TABLE_ROWS + 1 else "<table>"
+            # Long words wrapped over lines make rows tall: such a table may split.
+            small = rows <= SMALL_TABLE_ROWS + 1 and LONG_CELL not in match.group(1)
+            tag = '<table class="keep">' if small else "<table>"
         return f"{tag}{match.group(1)}</table>"
 
     return _TABLE.sub(mark, html)
