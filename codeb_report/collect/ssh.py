@@ -444,7 +444,11 @@ class SSHRunner:
 
 
 def _drain(chan: paramiko.Channel, buffer: OutputBuffer, deadline: float, timeout: float) -> None:
-    """Read both streams into ``buffer`` until the command has exited and all is read.
+    """Read both streams into ``buffer`` until the server's EOF and the exit status.
+
+    The exit status alone does not mean all output is here: sshd sends it as soon as
+    the command exits, then whatever it has not yet read from the command's pipes (on
+    a loaded server, most of it). Like ssh, read until the server says EOF.
 
     paramiko holds at most one window (2 MiB) of unread data per channel, so memory
     stays within the buffer's limit plus that window however much the server prints.
@@ -453,12 +457,16 @@ def _drain(chan: paramiko.Channel, buffer: OutputBuffer, deadline: float, timeou
         left = _remaining(deadline)
         if left <= 0:
             raise CommandTimeout(f"no answer within {timeout:g} s")
-        select.select([chan], [], [], min(left, 1.0))
+        # After EOF the channel stays readable: wait briefly for the exit status instead.
+        if chan.eof_received:
+            time.sleep(min(left, 0.01))
+        else:
+            select.select([chan], [], [], min(left, 1.0))
         while chan.recv_ready():
             buffer.add(chan.recv(READ_SIZE))
         while chan.recv_stderr_ready():
             buffer.add(chan.recv_stderr(READ_SIZE), stderr=True)
-        if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
-            break
+        if chan.recv_ready() or chan.recv_stderr_ready():
+            continue
         if chan.closed or (chan.eof_received and chan.exit_status_ready()):
             break
