@@ -23,6 +23,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
+from codeb_report.collect.batch import invalid_value
 from codeb_report.probes.filesystems import PSEUDO_TYPES, one_per_device
 from codeb_report.prometheus.client import Labels, PrometheusClient, PrometheusError, Sample
 from codeb_report.prometheus.matchers import Index, Matcher, fleet_filter, selector
@@ -223,9 +226,15 @@ def _reading(
     if at - seen > limit:
         reading.error = _stale(at - seen, limit)
         return reading
-    reading.system = _system(uname[0].labels, series, cpus)
+    try:
+        reading.system = _system(uname[0].labels, series, cpus)
+    except ValidationError as exc:  # a label past the snapshot's bounds, e.g. the nodename
+        reading.problems["system"] = f"unreadable series: {invalid_value(exc)}"
     _memory(reading, series)
-    _filesystems(reading, series)
+    try:
+        _filesystems(reading, series)
+    except ValidationError as exc:
+        reading.problems["filesystems"] = f"unreadable series: {invalid_value(exc)}"
     return reading
 
 
