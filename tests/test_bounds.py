@@ -179,3 +179,28 @@ def test_other_problems_are_still_refused_with_the_field() -> None:
     data["servers"][0]["ports"][0]["port"] = 70000
     with pytest.raises(Exception, match=r"old.json: servers\[.*\]\.ports\[0\]\.port"):
         parse(json.dumps(data), "old.json")
+
+
+def test_more_containers_than_max_items_fail_the_probe() -> None:
+    """Each with its start time from `docker inspect`: matching the two took a scan per
+    container (10,001 of them: 14 s here, quadratic: 8 MiB of output holds ~60,000), now
+    a bisection (under a second for the whole test)."""
+    rows = "".join(
+        json.dumps({"ID": f"{i:06x}", "Names": f"c{i}", "Image": "x", "State": "running"}) + "\n"
+        for i in range(MAX_ITEMS + 1)
+    )
+    started = "".join(f"{i:06x}{'0' * 58} 2026-11-27T03:35:17Z\n" for i in range(MAX_ITEMS + 1))
+    server = _server()
+    outcome = apply_run(PROBES["docker"], ProbeRun(f"{rows}-- started\n{started}", "", 0), server)
+    assert outcome.reason == (
+        f"unreadable output: Server.containers: List should have at most {MAX_ITEMS} items "
+        f"after validation, not {MAX_ITEMS + 1}"
+    )
+    assert server.containers == []
+
+
+def test_a_docker_line_that_is_not_an_object_fails_with_its_reason() -> None:
+    outcome = apply_run(PROBES["docker"], ProbeRun('["x"]\n-- started\n', "", 0), _server())
+    assert outcome.reason == (
+        "unreadable output: ValueError: a line of docker ps is not a JSON object: '[\"x\"]'"
+    )
