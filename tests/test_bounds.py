@@ -179,17 +179,23 @@ def test_a_stored_snapshot_past_the_bounds_is_cut_on_load_not_refused() -> None:
 
 def test_a_stored_snapshot_with_a_name_cut_inside_a_list_loads() -> None:
     data = json.loads(EXAMPLE.read_text())
-    data["servers"][0]["containers"][0]["name"] = "c" * LONG
-    loaded = parse(json.dumps(data), "old.json").servers[0]
+    data["servers"][2]["containers"][0]["name"] = "c" * LONG
+    loaded = parse(json.dumps(data), "old.json").servers[2]
     assert "c" * 511 + "…" in [c.name for c in loaded.containers]
+    # Also when only some servers are read (an earlier night, for a diff).
+    name = data["servers"][2]["name"]
+    [alone] = parse(json.dumps(data), "old.json", servers=[name]).servers
+    assert "c" * 511 + "…" in [c.name for c in alone.containers]
 
 
 def test_other_problems_are_still_refused_with_the_field() -> None:
     data = json.loads(EXAMPLE.read_text())
     data["servers"][0]["system"]["hostname"] = "h" * LONG
     data["servers"][0]["ports"][0]["port"] = 70000
-    with pytest.raises(Exception, match=r"old.json: servers\[.*\]\.ports\[0\]\.port"):
+    with pytest.raises(Exception, match=r"old.json: servers\[n1\]\.ports\[0\]\.port"):
         parse(json.dumps(data), "old.json")
+    with pytest.raises(Exception, match=r"old.json: servers\[n1\]\.ports\[0\]\.port"):
+        parse(json.dumps(data), "old.json", servers=["n1"])
 
 
 def test_more_containers_than_max_items_fail_the_probe() -> None:
