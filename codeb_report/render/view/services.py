@@ -29,7 +29,12 @@ def service_rows(
     """The configured units (and CI runner) when there are any, else every notable unit;
     a failed unit is always shown."""
     watched = [w for w in server.watched if w.kind == "unit"]
-    rows = [_watched_unit(w, server, judged, options) for w in watched]
+    # Each unit's first listing, by name: looking each watched unit up in the whole list
+    # took seconds for thousands of CI runner units beside thousands of services.
+    listed: dict[str, Service] = {}
+    for u in server.services:
+        listed.setdefault(u.unit, u)
+    rows = [_watched_unit(w, listed, judged, options) for w in watched]
     shown = {w.unit or w.name for w in watched} | {w.name for w in watched}
     for u in server.services:
         if u.unit in shown or u.unit.removesuffix(".service") in shown:
@@ -51,10 +56,10 @@ def _service(u: Service, judged: ServerAnalysis, options: RenderOptions) -> Serv
 
 
 def _watched_unit(
-    w: Watched, server: Server, judged: ServerAnalysis, options: RenderOptions
+    w: Watched, services: dict[str, Service], judged: ServerAnalysis, options: RenderOptions
 ) -> ServiceRow:
     unit = w.unit or w.name
-    listed = next((u for u in server.services if u.unit in (unit, f"{w.name}.service")), None)
+    listed = services.get(unit) or services.get(f"{w.name}.service")
     if listed is not None and w.present is not False:
         return _service(listed, judged, options)
     if w.present is False:
