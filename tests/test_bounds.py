@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from codeb_report.analysis import analyse
 from codeb_report.analysis.model import ServerAnalysis
 from codeb_report.analysis.reasons import probe_reason
 from codeb_report.analysis.status import server_state
@@ -25,6 +26,7 @@ from codeb_report.snapshot import (
     Container,
     ListeningPort,
     PortMapping,
+    ProbeOutcome,
     ProbeStatus,
     Server,
     Service,
@@ -276,3 +278,15 @@ def test_thousands_of_runner_units_beside_thousands_of_services_render_in_one_pa
     rows = service_rows(server, judged, RenderOptions())
     assert len(rows) == MAX_ITEMS
     assert {r.status.word for r in rows[:-1]} == {"Active"} and rows[-1].status.word == "Failed"
+
+
+def test_a_value_past_its_bound_asks_to_look_at_what_the_server_printed() -> None:
+    """Not "check the command and permissions": the command ran, its output was absurd."""
+    snapshot = parse(EXAMPLE.read_text(), "example.json")
+    reason = "unreadable output: SystemInfo.hostname: String should have at most 255 characters"
+    snapshot.servers[0].probes = [
+        ProbeOutcome(probe="system", status=ProbeStatus.FAILED, reason=reason)
+    ]
+    [found] = [f for f in analyse(snapshot).findings if f.rule == "probe.failed"]
+    assert found.action == "서버가 출력한 값 확인 (수집 한도 초과, docs/snapshot.md)"
+    assert found.step == "시스템 정보: 서버가 출력한 값 확인"

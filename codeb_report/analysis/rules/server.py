@@ -65,6 +65,10 @@ def rebooted(snapshot: Snapshot, t: Thresholds) -> Iterator[Hit]:
         )
 
 
+# The short reasons of a value or list past the snapshot's bounds (analysis/reasons.py).
+PAST_BOUND = ("값이 너무 김", "항목이 너무 많음")
+
+
 @rule("probe.failed")
 def probe_failed(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
     """A probe that failed leaves a hole in the report; a skipped one (tool absent) does not."""
@@ -87,6 +91,15 @@ def probe_failed(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
                     step=password[1],
                 )
                 continue
+            past_bound = reason is not None and reason.short.startswith(PAST_BOUND)
+            if daemon_down:
+                action = step = "Docker 데몬 실행 여부 확인"
+            elif past_bound:
+                # The command ran; what it printed is past the snapshot's bounds.
+                action = "서버가 출력한 값 확인 (수집 한도 초과, docs/snapshot.md)"
+                step = f"{label}: 서버가 출력한 값 확인"
+            else:
+                action, step = "수집 명령과 권한 확인", f"{label} 수집 실패 원인 확인"
             yield Hit(
                 priority=Priority.MEDIUM,
                 server=server.name,
@@ -94,8 +107,6 @@ def probe_failed(snapshot: Snapshot, _: Thresholds) -> Iterator[Hit]:
                 description=text(f"{label}: ") + reason.spans(detail=False)
                 if reason
                 else text(label),
-                action="Docker 데몬 실행 여부 확인" if daemon_down else "수집 명령과 권한 확인",
-                step="Docker 데몬 실행 여부 확인"
-                if daemon_down
-                else f"{label} 수집 실패 원인 확인",
+                action=action,
+                step=step,
             )
