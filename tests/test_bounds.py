@@ -19,8 +19,10 @@ from codeb_report.bounds import MAX_ITEMS, TEXT_MAX
 from codeb_report.collect.batch import apply_run
 from codeb_report.probes import default_probes
 from codeb_report.probes.base import ProbeRun
+from codeb_report.render.base import Report
 from codeb_report.render.view.options import RenderOptions
 from codeb_report.render.view.ports import first_publishers, port_rows
+from codeb_report.render.view.server import MAX_ROWS
 from codeb_report.render.view.services import service_rows
 from codeb_report.snapshot import (
     Container,
@@ -290,3 +292,38 @@ def test_a_value_past_its_bound_asks_to_look_at_what_the_server_printed() -> Non
     [found] = [f for f in analyse(snapshot).findings if f.rule == "probe.failed"]
     assert found.action == "서버가 출력한 값 확인 (수집 한도 초과, docs/snapshot.md)"
     assert found.step == "시스템 정보: 서버가 출력한 값 확인"
+
+
+def _report_of(server: Server) -> str:
+    snapshot = parse(EXAMPLE.read_text(), "example.json")
+    snapshot.servers = [server]
+    return Report(snapshot, analyse(snapshot), RenderOptions()).markdown
+
+
+def test_a_server_with_thousands_of_rows_prints_the_first_hundreds_and_counts_the_rest() -> None:
+    """Up to MAX_ITEMS of each is a valid snapshot, but not a readable report: each table
+    shows MAX_ROWS rows, failed ones first, and says how many it left out."""
+    server = parse(EXAMPLE.read_text(), "example.json").servers[0]
+    server.watched = []
+    server.services = [
+        Service(unit=f"s{i:04d}.service", active="active", sub="running") for i in range(1000)
+    ] + [Service(unit="zz-broken.service", active="failed", sub="failed")]
+    server.ports = [ListeningPort(address="0.0.0.0", port=p) for p in range(1, 1001)]
+    web = server.containers[0]
+    server.containers = [web.model_copy(update={"name": f"web{i:04d}"}) for i in range(1000)]
+    text = _report_of(server)
+    assert text.count("| s0") == MAX_ROWS - 1  # the failed one takes the first row
+    assert "| zz-broken | ❌" in text
+    assert text.count("| web") == MAX_ROWS
+    assert text.count("외 801개는 생략했습니다 (전체 목록: snapshot.json).") == 1  # services
+    assert (
+        text.count("외 800개는 생략했습니다 (전체 목록: snapshot.json).") == 2
+    )  # containers, ports
+    assert len(text.encode()) < 150_000
+
+
+def test_a_table_at_max_rows_is_whole() -> None:
+    server = parse(EXAMPLE.read_text(), "example.json").servers[0]
+    server.ports = [ListeningPort(address="0.0.0.0", port=p) for p in range(1, MAX_ROWS + 1)]
+    text = _report_of(server)
+    assert f"| {MAX_ROWS} | 0.0.0.0 |" in text and "생략했습니다" not in text

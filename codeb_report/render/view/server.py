@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
-from codeb_report.analysis.model import ServerAnalysis
+from codeb_report.analysis.model import Level, ServerAnalysis
 from codeb_report.analysis.reasons import Reason, connection_reason
 from codeb_report.analysis.status import server_state
 from codeb_report.render.view.backups import BackupRow, backup_row
@@ -39,6 +41,27 @@ class ServerView:
     databases: list[DatabaseRow] = field(default_factory=list)
     backups: list[BackupRow] = field(default_factory=list)
     gaps: dict[str, list[Gap]] = field(default_factory=dict)  # by section; "other" for the rest
+    # Rows left out of a table past MAX_ROWS, by table: containers, stopped, services, ports.
+    omitted: dict[str, int] = field(default_factory=dict)
+
+
+# Rows of one table of one server, at most. A server may list up to 10,000 containers,
+# services or ports (codeb_report.bounds): hundreds of pages. The rows that need
+# attention come first; the others are counted, and snapshot.json has every one.
+MAX_ROWS = 200
+Row = TypeVar("Row")
+
+
+def first_rows(rows: list[Row], fine: Callable[[Row], bool]) -> tuple[list[Row], int]:
+    """``rows`` as they are up to MAX_ROWS; past it the first MAX_ROWS with the ones
+    not ``fine`` first (in their order), and how many were left out."""
+    if len(rows) <= MAX_ROWS:
+        return rows, 0
+    return sorted(rows, key=fine)[:MAX_ROWS], len(rows) - MAX_ROWS
+
+
+def _fine(row: ContainerRow | ServiceRow) -> bool:
+    return row.status.level == Level.OK
 
 
 # The role a configuration gives a server that names none (config.ServerConfig.role).
@@ -90,16 +113,20 @@ def server_view(
         view.failure = connection_reason(server.error) if server.error else None
         return view
     rows = [container_row(c, judged, at) for c in server.containers]
-    view.containers = [r for r, c in zip(rows, server.containers, strict=True) if running(c)]
-    view.stopped = [r for r, c in zip(rows, server.containers, strict=True) if not running(c)]
+    up = [r for r, c in zip(rows, server.containers, strict=True) if running(c)]
+    down = [r for r, c in zip(rows, server.containers, strict=True) if not running(c)]
+    view.containers, view.omitted["containers"] = first_rows(up, _fine)
+    view.stopped, view.omitted["stopped"] = first_rows(down, _fine)
     names = {c.name for c in server.containers}
     view.missing_containers = [
         w.name
         for w in server.watched
         if w.kind == "container" and w.present is False and w.name not in names
     ]
-    view.services = service_rows(server, judged, options)
-    view.ports = port_rows(server, options)
+    view.services, view.omitted["services"] = first_rows(
+        service_rows(server, judged, options), _fine
+    )
+    view.ports, view.omitted["ports"] = first_rows(port_rows(server, options), lambda _: True)
     view.centrifugo = centrifugo_view(server, at)
     view.databases = database_rows(server)
     view.backups = [backup_row(b, at) for b in server.backups]
