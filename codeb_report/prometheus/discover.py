@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from codeb_report.logs import get_logger
 from codeb_report.prometheus.client import Labels, PrometheusClient
 from codeb_report.prometheus.collect import SILENT_WINDOW, Target
-from codeb_report.prometheus.matchers import Matcher, parse_selector, selector
+from codeb_report.prometheus.matchers import Index, Matcher, parse_selector, selector
 from codeb_report.prometheus.settings import PrometheusSettings
 
 log = get_logger("prometheus")
@@ -62,6 +62,9 @@ def discover(
     # server, reported as stale, instead of quietly leaving the report.
     samples = client.query(f"last_over_time({selector(metric or '', matchers)}[{WINDOW}])", at)
     taken = {t.name for t in configured}
+    # By their instance label first: a thousand [[servers]] beside a thousand discovered
+    # targets would otherwise be a million matches.
+    collected = Index({t.name: t.matchers for t in configured}, "instance")
     by_instance: dict[str, Labels] = {}
     ordered = sorted(samples, key=lambda s: (s.labels.get("job", ""), sorted(s.labels.items())))
     for sample in ordered:
@@ -70,7 +73,7 @@ def discover(
         if key in by_instance:
             log.info("discovered %s again under job %s: counted once", key, labels.get("job"))
             continue
-        if any(all(m.matches(labels) for m in t.matchers) for t in configured):
+        if collected.owners(labels):
             continue  # a [[servers]] entry already collects it
         by_instance[key] = labels
     found: list[Found] = []
