@@ -72,7 +72,10 @@ def peaks_over(snapshot: Snapshot, history: Sequence[Snapshot] = ()) -> dict[str
 def peaks(snapshot: Snapshot, trends: Trends) -> dict[str, Peak]:
     """Every server of ``snapshot``: its highest use over ``trends`` (tonight included)."""
     series = {s.name: s for s in trends.servers}
-    return {s.name: _peak(s, series.get(s.name), trends) for s in snapshot.servers}
+    due: dict[str, dict[str, float | None]] = {}  # by server, once: not every forecast each
+    for f in trends.forecasts:
+        due.setdefault(f.server, {})[f.mount] = f.days_left
+    return {s.name: _peak(s, series.get(s.name), due.get(s.name, {})) for s in snapshot.servers}
 
 
 def combined(group: Iterable[Peak]) -> Peak:
@@ -87,7 +90,8 @@ def combined(group: Iterable[Peak]) -> Peak:
     )
 
 
-def _peak(server: Server, series: ServerSeries | None, trends: Trends) -> Peak:
+def _peak(server: Server, series: ServerSeries | None, days: dict[str, float | None]) -> Peak:
+    """``days``: days left of the server's filesystems, by mount."""
     if series is None:
         return Peak()
     memory = _highest(series.memory_pct)
@@ -96,7 +100,6 @@ def _peak(server: Server, series: ServerSeries | None, trends: Trends) -> Peak:
     total = server.memory.total if server.memory else None
     root = [p for p in series.disks.get("/", []) if p is not None]
     disks = [v for mount in series.disks for v in series.disk_pct(mount) if v is not None]
-    days = {f.mount: f.days_left for f in trends.forecasts if f.server == server.name}
     return Peak(
         samples=_samples([series.memory_pct, series.load5, *series.disks.values()]),
         memory_percent=memory,

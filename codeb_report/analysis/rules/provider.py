@@ -185,8 +185,9 @@ def rightsize_up(view: ProviderView, _s: Snapshot, _t: Thresholds) -> Iterator[H
 def backup_missing(view: ProviderView, snapshot: Snapshot, _t: Thresholds) -> Iterator[Hit]:
     """A server whose role keeps data (storage, backup, DB) without Vultr automatic backups
     and without backup files of its own: losing the instance loses the data."""
+    servers = {s.name: s for s in snapshot.servers}  # once: not a search per instance
     for cost in view.servers:
-        server = snapshot.server(cost.server)
+        server = servers.get(cost.server)
         if server is None or cost.instance_id is None or cost.auto_backups:
             continue
         if not keeps_data(cost.role):
