@@ -141,7 +141,9 @@ def from_snapshots(args: argparse.Namespace) -> int:
         today = fleet_gen.figures_only(fleet_gen.large_fleet(args.servers, trouble=0.05))
         for back in range(1, args.days):
             night = fleet_gen.day_before(today, back)
-            save(night, root / night.collected_at.date().isoformat() / "snapshot.json")
+            folder = root / night.collected_at.date().isoformat()
+            folder.mkdir(parents=True)  # save writes into a folder, never creates one
+            save(night, folder / "snapshot.json")
         current = Path(tmp) / "today.json"
         save(today, current)
         size = current.stat().st_size // 1024
