@@ -14,6 +14,7 @@ from codeb_report.history.diff import SnapshotDiff
 from codeb_report.history.summary import summary_lines
 from codeb_report.history.view import DiffView, diff_view
 from codeb_report.render import escape
+from codeb_report.render.template_cache import template_cache
 
 DIFF_FORMATS = ("md", "html", "pdf", "json")
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -30,6 +31,7 @@ def _env() -> jinja2.Environment:
     )
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
+        bytecode_cache=template_cache(),
         autoescape=False,
         finalize=escape.finalize,
         undefined=jinja2.StrictUndefined,

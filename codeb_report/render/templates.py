@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 
 from codeb_report.render import escape
+from codeb_report.render.template_cache import template_cache
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,7 @@ def markdown_env() -> jinja2.Environment:
     """Markdown templates: every printed value is escaped unless a filter made it Markdown."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
+        bytecode_cache=template_cache(),
         autoescape=False,
         finalize=escape.finalize,
         undefined=jinja2.StrictUndefined,
@@ -51,6 +53,7 @@ def markdown_env() -> jinja2.Environment:
 def html_env() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
+        bytecode_cache=template_cache(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
