@@ -12,6 +12,12 @@ Measures, each as a fresh ``codeb-report`` process:
 
     .venv/bin/python bench/render_bench.py            # default repetitions
     .venv/bin/python bench/render_bench.py --quick    # one run each, for a smoke test
+    .venv/bin/python bench/render_bench.py --against /tmp/before   # side by side
+
+--against DIR (repeatable) runs every case from each other checkout of codeb-report and
+from this one alternately, run by run (each as ``python -P -c 'codeb_report.cli.main()'``
+with PYTHONPATH set, all byte-compiled), and prints medians with CPU ratios to the first:
+on a shared machine only such ratios compare two versions.
 
 Peak memory is the child's maximum resident set size from wait4(2). The machine's load
 average is printed too: other work on the machine slows every figure.
@@ -52,14 +58,14 @@ class Result:
     peak_mb: float
 
 
-def run_once(argv: list[str]) -> tuple[float, float, float]:
+def run_once(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
     """Wall time, CPU time (user + system) and peak RSS (MB) of one child process.
 
     CPU time is shown beside the wall time because it moves less when other work shares
     the machine; the targets are wall times.
     """
     start = time.perf_counter()
-    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[
+    pid = os.posix_spawn(argv[0], argv, env or os.environ, file_actions=[
         (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
     ])  # fmt: skip
     _, status, usage = os.wait4(pid, 0)
@@ -76,6 +82,32 @@ def measure(case: Case) -> Result:
     return Result(
         case, [s[0] for s in samples], [s[1] for s in samples], max(s[2] for s in samples)
     )
+
+
+CLI_CODE = "from codeb_report.cli import main; main()"
+
+
+def side_by_side(cases: list[Case], trees: list[Path]) -> None:
+    """Every case from each tree, alternating run by run (one warm-up each), medians."""
+    print(f"{'case':<34} {'median':>8} {'cpu':>7} {'peak RSS':>9} {'cpu ratio':>9}  tree")
+    for tree in trees:
+        compileall.compile_dir(tree / "codeb_report", quiet=1)
+    for case in cases:
+        argv = [sys.executable, "-P", "-c", CLI_CODE, *case.argv[1:]]
+        envs = [{**os.environ, "PYTHONPATH": str(tree)} for tree in trees]
+        for env in envs:
+            run_once(argv, env)
+        samples: list[list[tuple[float, float, float]]] = [[] for _ in trees]
+        for _ in range(case.runs):
+            for env, found in zip(envs, samples, strict=True):
+                found.append(run_once(argv, env))
+        first = statistics.median(s[1] for s in samples[0])
+        for tree, found in zip(trees, samples, strict=True):
+            cpu = statistics.median(s[1] for s in found)
+            print(
+                f"{case.name:<34} {statistics.median(s[0] for s in found):>7.3f}s "
+                f"{cpu:>6.3f}s {max(s[2] for s in found):>6.0f} MB {cpu / first:>9.2f}  {tree}"
+            )
 
 
 def fleet_of(count: int, out: Path) -> Path:
@@ -155,6 +187,9 @@ def report(results: list[Result]) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one run per case")
+    parser.add_argument(
+        "--against", type=Path, action="append", help="another checkout to time beside this one"
+    )
     args = parser.parse_args()
     runs = 1 if args.quick else None
     load = os.getloadavg()
@@ -187,6 +222,9 @@ def main() -> int:
                  [cli, "render", str(thousand(out)), "--format", "pdf", "--out",
                   str(out / "k")], runs or 1),
         ]  # fmt: skip
+        if args.against:
+            side_by_side(cases, [*(tree.resolve() for tree in args.against), ROOT])
+            return 0
         results = [measure(c) for c in cases]
         ok = report(results)
         for name, folder in (
