@@ -98,3 +98,14 @@ def test_the_example_report_prints_every_table_sized_within_the_margin(tmp_path:
     right_margin = width - 16 / 25.4 * 72
     assert words and not [(x, w) for x, w in words if x > right_margin + 1]
     assert any("서비스" in t and "상태" in t for t in pages_text(pdf))
+
+
+def test_a_cell_marked_to_break_anywhere_needs_only_its_widest_character() -> None:
+    word = "registry.example.com/" + "0123456789abcdef" * 12
+    assert cell_extent(word).narrowest == pytest.approx(text_em(word))
+    assert cell_extent(word, anywhere=True).narrowest == pytest.approx(text_em("m"))
+    table = (
+        "<table>\n<thead>\n<tr>\n<th>컨테이너</th>\n<th>이미지</th>\n</tr>\n</thead>\n"
+        f'<tbody>\n<tr>\n<td>app</td>\n<td class="long">{word}</td>\n</tr>\n</tbody>\n</table>'
+    )
+    assert size_tables(table).startswith('<table class="sized">')

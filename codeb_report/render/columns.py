@@ -46,7 +46,9 @@ ZERO_WIDTH = frozenset("\u2060\ufe0f\u200b")
 NO_BREAK_SPACE = "\u00a0"
 
 _ROW = re.compile(r"<tr>(.*?)</tr>", re.S)
-_CELL = re.compile(r"<t([hd])(?:\s[^>]*)?>(.*?)</t\1>", re.S)
+_CELL = re.compile(r"<t([hd])(\s[^>]*)?>(.*?)</t\1>", re.S)
+# html.py marks a cell holding a very long word: report.css lets it break anywhere.
+_ANYWHERE = 'class="long"'
 _CODE = re.compile(r"<code>(.*?)</code>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 
@@ -78,8 +80,9 @@ class Extent:
     widest: float
 
 
-def cell_extent(cell_html: str) -> Extent:
-    """Plain text breaks only at spaces (Hangul words are joined already); code anywhere."""
+def cell_extent(cell_html: str, anywhere: bool = False) -> Extent:
+    """Plain text breaks only at spaces (Hangul words are joined already); code anywhere,
+    and so does all of a cell marked to (``anywhere``: its widest character must fit)."""
     narrowest = widest = 0.0
     line = 0.0  # the unbreakable run being measured
     for i, part in enumerate(_CODE.split(cell_html)):
@@ -95,6 +98,10 @@ def cell_extent(cell_html: str) -> Extent:
         for j, word in enumerate(words):
             line = (line if j == 0 else 0.0) + text_em(word)
             narrowest = max(narrowest, line)
+    if anywhere:
+        narrowest = min(
+            narrowest, max(map(char_em, html.unescape(_TAG.sub("", cell_html))), default=0)
+        )
     return Extent(narrowest, widest)
 
 
@@ -139,7 +146,11 @@ def size_tables(body: str) -> str:
         padding_em = 2 * (0.5 if compact else 0.55)
         content = match.group(3)
         rows = [
-            [cell_extent(cell) for _, cell in _CELL.findall(row)] for row in _ROW.findall(content)
+            [
+                cell_extent(cell, _ANYWHERE in attributes)
+                for _, attributes, cell in _CELL.findall(row)
+            ]
+            for row in _ROW.findall(content)
         ]
         width_em = CONTENT_WIDTH_PT / font_pt
         shares = column_widths(rows, padding_em, width_em)
