@@ -161,3 +161,41 @@ def test_codeb_report_run_writes_both_sections(tmp_path: Path) -> None:
     assert "## 8. 리소스 추세" in report
     html = (tmp_path / tonight.isoformat() / "report.html").read_text()
     assert html.count("<svg") == 2 * 5  # n1..n4 of the history and this machine, 2 each
+
+
+def test_a_run_with_a_vultr_account_reads_each_stored_night_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right-sizing reads the nights the trends read: loaded once for both, and a broken
+    night is warned about once."""
+    from datetime import timedelta
+
+    from codeb_report.history.store import Stored
+    from codeb_report.nightly.stages import night_of
+    from codeb_report.snapshot import load, save
+
+    tonight = load(Path(__file__).parent.parent / "examples" / "fleet-snapshot.json")
+    assert tonight.provider is not None
+    for back in (1, 2, 3):
+        night = tonight.model_copy(
+            update={"collected_at": tonight.collected_at - timedelta(days=back)}
+        )
+        folder = tmp_path / night.collected_at.date().isoformat()
+        folder.mkdir()
+        save(night, folder / "snapshot.json")
+    (
+        tmp_path / (tonight.collected_at - timedelta(days=3)).date().isoformat() / "snapshot.json"
+    ).write_text("{")
+    loads: list[Path] = []
+    real = Stored.load
+
+    def counted(self: Stored, servers: object = None) -> object:
+        loads.append(self.path)
+        return real(self, servers)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Stored, "load", counted)
+    stages = night_of(None, tmp_path, tonight.collected_at.date())
+    stages.analyse(tonight)
+    assert stages.history is not None and len(stages.history.trends.times) == 3
+    assert len(stages.history.skipped) == 1
+    assert sorted(loads) == sorted(set(loads)) and len(loads) == 3

@@ -169,6 +169,29 @@ class HistoryReport:
         return charts_html(self.trends, self.zone, only=names)
 
 
+Loaded = tuple[list[tuple[date, Snapshot]], list[date]]
+
+
+@dataclass
+class PastNights:
+    """The nights stored before ``day`` that the trends read (the latest N - 1), loaded
+    once: a run's right-sizing (the provider view) and its history sections read the
+    same nights, a thousand servers each on a large fleet."""
+
+    output_root: Path
+    day: date
+    settings: TrendSettings = field(default_factory=TrendSettings)
+    _loaded: Loaded | None = field(default=None, init=False, repr=False)
+
+    def load(self) -> Loaded:
+        """Each night that loads as (day, snapshot), oldest first, and the days that did not."""
+        if self._loaded is None:
+            until = self.day - timedelta(days=1)
+            stored = recent_snapshots(self.output_root, self.settings.snapshots - 1, until)
+            self._loaded = _loadable(stored)
+        return self._loaded
+
+
 def build_history(
     snapshot: Snapshot,
     analysis: Analysis,
@@ -180,16 +203,16 @@ def build_history(
     zone: tzinfo | None = None,
     source: TrendSource | None = None,
     judge: Judge | None = None,
+    nights: PastNights | None = None,
 ) -> HistoryReport:
     """History of ``snapshot`` (the report of ``day``) from the snapshots stored before it;
     times and ages as the reader in ``zone`` (the report's time zone) counts them.
-    ``judge``: ``analyse``'s findings alone, for the nights a finding is dated back over."""
+    ``judge``: ``analyse``'s findings alone, for the nights a finding is dated back over.
+    ``nights``: those same stored nights, when the caller has loaded them already."""
     trend_settings = trend_settings or TrendSettings()
     day = day or local_time(snapshot.collected_at, zone).date()
-    stored: list[Stored] = recent_snapshots(
-        output_root, trend_settings.snapshots - 1, until=day - timedelta(days=1)
-    )
-    loaded, skipped = _loadable(stored)
+    nights = nights or PastNights(output_root, day, trend_settings)
+    loaded, skipped = nights.load()
     past = [one for _, one in loaded]
     trends = (source or SnapshotTrends()).trends([*past, snapshot], trend_settings)
     forecasts = forecast_findings(trends, trend_settings)
@@ -234,12 +257,11 @@ def past_snapshots(
     output_root: Path, day: date, settings: TrendSettings | None = None
 ) -> list[Snapshot]:
     """The snapshots the trends read before ``day`` (oldest first), loadable ones only."""
-    settings = settings or TrendSettings()
-    stored = recent_snapshots(output_root, settings.snapshots - 1, until=day - timedelta(days=1))
-    return [one for _, one in _loadable(stored)[0]]
+    nights = PastNights(output_root, day, settings or TrendSettings())
+    return [one for _, one in nights.load()[0]]
 
 
-def _loadable(stored: list[Stored]) -> tuple[list[tuple[date, Snapshot]], list[date]]:
+def _loadable(stored: list[Stored]) -> Loaded:
     """The stored snapshots that load, and the days whose snapshot did not: a broken one
     (unreadable, or refused by the model, e.g. an infinite load) is logged and left out,
     and the report says so; it never costs the history sections."""

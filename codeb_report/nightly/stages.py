@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING
 
 from codeb_report.analysis.model import Analysis
 from codeb_report.history.compare import Analyse, Judge
-from codeb_report.history.section import HistoryReport, build_history, with_findings
+from codeb_report.history.section import (
+    HistoryReport,
+    PastNights,
+    build_history,
+    with_findings,
+)
 from codeb_report.history.settings import DiffSettings, TrendSettings
 from codeb_report.history.trends import TrendSource
 from codeb_report.logs import get_logger
@@ -55,6 +60,8 @@ class NightlyHistory:
     analyse_tonight: Analyse | None = None
     # The findings analyse_only gives, alone: judging the nights before (default: its own).
     judge_only: Judge | None = None
+    # The stored nights before ``day``, when analyse_tonight reads them too: loaded once.
+    nights: PastNights | None = None
 
     def analyse(self, snapshot: Snapshot) -> Analysis:
         analysis = (self.analyse_tonight or self.analyse_only)(snapshot)
@@ -70,6 +77,7 @@ class NightlyHistory:
                 self.zone,
                 source=self.trend_source,
                 judge=self.judge_only,
+                nights=self.nights,
             )
         except Exception as exc:  # see the class docstring
             log.error("history sections left out: %s", exc)
@@ -105,14 +113,13 @@ def night_of(config: Config | None, output_root: Path, day: date) -> NightlyHist
     thresholds = config.report.thresholds if config else None
     headroom = config.vultr.headroom_percent if config and config.vultr else None
     trend_settings = config.trends if config else None
+    nights = PastNights(output_root, day, trend_settings or TrendSettings())
 
     def analyse_tonight(snapshot: Snapshot) -> Analysis:
         """Right-sizing reads the highest use over the history the trends read."""
-        from codeb_report.history.section import past_snapshots
-
         past = []
         if snapshot.provider is not None:
-            past = past_snapshots(output_root, day, trend_settings)
+            past = [one for _, one in nights.load()[0]]
         return analyse(snapshot, thresholds, history=past, headroom=headroom)
 
     return NightlyHistory(
@@ -120,6 +127,7 @@ def night_of(config: Config | None, output_root: Path, day: date) -> NightlyHist
         lambda snapshot: analyse(snapshot, thresholds, headroom=headroom),
         analyse_tonight=analyse_tonight,
         judge_only=lambda snapshot: findings(snapshot, thresholds, headroom=headroom),
+        nights=nights,
         day=day,
         diff_settings=config.diff if config else None,
         trend_settings=config.trends if config else None,
