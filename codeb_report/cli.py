@@ -123,8 +123,8 @@ def collect(
       codeb-report collect --config fleet.toml -o fleet.json
     """
     from codeb_report.atomic import STDOUT
+    from codeb_report.collect.log import log_collection
     from codeb_report.logs import setup_stderr, stderr_level
-    from codeb_report.nightly.run import log_collection
     from codeb_report.pipeline import collect_snapshot, collection_output
     from codeb_report.snapshot import save
 

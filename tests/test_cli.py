@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from servers.ports import free_port
 
 from codeb_report import __version__
 from codeb_report.cli import cli
@@ -94,6 +95,32 @@ def test_help_does_not_load_the_heavy_libraries() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in done.stderr
+
+
+def test_collect_over_ssh_loads_only_what_collecting_needs(tmp_path: Path) -> None:
+    """The imports before the first connection are time the machine's other CPU waits:
+    collect leaves out what only run needs and paramiko's invoke (only ssh_config's
+    Match exec needs it)."""
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text(
+        f'[ssh]\nknown_hosts = "{tmp_path / "known_hosts"}"\n'
+        f'config_file = "{tmp_path / "no_ssh_config"}"\nuse_agent = false\n'
+        f'[[servers]]\nname = "n1"\nhost = "127.0.0.1"\nport = {free_port()}\n'
+    )
+    argv = ["collect", "-q", "--config", str(fleet), "-o", str(tmp_path / "s.json")]
+    code = (
+        "import sys\n"
+        "from codeb_report.cli import cli\n"
+        "try:\n"
+        f"    cli.main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    print('EXIT', exc.code, file=sys.stderr)\n"
+        "loaded = ('paramiko', 'invoke', 'codeb_report.nightly.run')\n"
+        "print('LOADED', [m for m in loaded if m in sys.modules], file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "EXIT 5" in done.stderr  # nothing listens there: collected, as a failure
+    assert "LOADED ['paramiko']" in done.stderr
 
 
 EXAMPLE = ROOT / "examples" / "fleet-snapshot.json"

@@ -4,6 +4,8 @@ file, against a real sshd."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,44 @@ def test_a_system_file_paramiko_cannot_parse_is_left_out(home: Path, tmp_path: P
     write(home / ".ssh" / "config", "Match final all\n  User admin\n")
     with pytest.raises(ConnectError, match=f"설정 오류: {home / '.ssh' / 'config'}: "):
         resolve(home, "app", system)
+
+
+# Run in a fresh interpreter: paramiko must not have been imported yet (other tests do).
+RESOLVE_FRESH = """
+import sys
+from pathlib import Path
+from codeb_report.collect.ssh import Resolver
+from codeb_report.config import parse_config
+home = Path(sys.argv[1])
+text = f'[ssh]\\nconfig_file = "{home / ".ssh" / "config"}"\\n'
+text += '[[servers]]\\nname = "s"\\nhost = "app"\\n'
+config = parse_config(text, "fleet.toml")
+target = Resolver(config, system_config=None).server(config.servers[0])
+print(target.hostname, "invoke" in sys.modules)
+"""
+
+
+def resolve_fresh(home: Path) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", RESOLVE_FRESH, str(home)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_match_exec_runs_its_command_as_ssh_does(home: Path) -> None:
+    """paramiko is imported without invoke (start-up time); a ``Match exec`` line gets it
+    back, so the command runs and decides whether the block applies."""
+    write(
+        home / ".ssh" / "config",
+        'Match host app exec "test -e ~/.ssh/flag"\n  HostName 10.1.2.5\n'
+        "Host app\n  HostName 10.1.2.3\n",
+    )
+    assert resolve_fresh(home) == ["10.1.2.3", "True"]
+    write(home / ".ssh" / "flag", "")
+    assert resolve_fresh(home) == ["10.1.2.5", "True"]
+
+
+def test_without_match_exec_invoke_is_not_imported(home: Path) -> None:
+    write(home / ".ssh" / "config", "Host app\n  HostName 10.1.2.3\n")
+    assert resolve_fresh(home) == ["10.1.2.3", "False"]

@@ -87,9 +87,9 @@ def _identity_files(target: Target) -> list[str] | None:
 
 def _ssh_config(path: Path, system: Path | None) -> paramiko.SSHConfig | None:
     """The user's file, then the system's, with Include followed (paramiko does not)."""
-    import paramiko
+    from codeb_report.collect import paramiko_import, ssh_config
 
-    from codeb_report.collect import ssh_config
+    paramiko = paramiko_import.load()
 
     try:
         user = ssh_config.user_text(path)
@@ -108,7 +108,11 @@ def _ssh_config(path: Path, system: Path | None) -> paramiko.SSHConfig | None:
         # system's, which ssh reads fine: go on without it rather than fail every run.
         extra = None
     text = ssh_config.joined(user, extra)
-    return paramiko.SSHConfig.from_text(text) if text is not None else None
+    if text is None:
+        return None
+    if paramiko_import.uses_match_exec(text):
+        paramiko_import.allow_match_exec()
+    return paramiko.SSHConfig.from_text(text)
 
 
 def _parse_jump(spec: str) -> tuple[str | None, str, int | None]:
