@@ -26,7 +26,6 @@ from pydantic import (
     model_validator,
 )
 
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.collect.runner import MAX_OUTPUT
 from codeb_report.errors import ConfigError
 from codeb_report.history.settings import DiffSettings, TrendSettings
@@ -38,7 +37,7 @@ from codeb_report.probes.stack.settings import StackSettings
 from codeb_report.prometheus.matchers import check_template
 from codeb_report.prometheus.settings import PrometheusSettings
 from codeb_report.provider.settings import VultrSettings
-from codeb_report.render.view.options import DETAIL_THRESHOLD
+from codeb_report.thresholds import DETAIL_THRESHOLD, Thresholds
 from codeb_report.validation import OneLine, OneWord, field_path
 
 DEFAULT_TITLE = "CodeB 서버 인프라 현황 리포트"

@@ -99,8 +99,8 @@ def test_help_does_not_load_the_heavy_libraries() -> None:
 
 def test_collect_over_ssh_loads_only_what_collecting_needs(tmp_path: Path) -> None:
     """The imports before the first connection are time the machine's other CPU waits:
-    collect leaves out what only run needs and paramiko's invoke (only ssh_config's
-    Match exec needs it)."""
+    collect leaves out the analysis and the report, which only run needs, and paramiko's
+    invoke, which only ssh_config's Match exec needs."""
     fleet = tmp_path / "fleet.toml"
     fleet.write_text(
         f'[ssh]\nknown_hosts = "{tmp_path / "known_hosts"}"\n'
@@ -115,7 +115,7 @@ def test_collect_over_ssh_loads_only_what_collecting_needs(tmp_path: Path) -> No
         f"    cli.main({argv!r})\n"
         "except SystemExit as exc:\n"
         "    print('EXIT', exc.code, file=sys.stderr)\n"
-        "loaded = ('paramiko', 'invoke', 'codeb_report.nightly.run')\n"
+        "loaded = ('paramiko', 'invoke', 'codeb_report.analysis', 'codeb_report.render')\n"
         "print('LOADED', [m for m in loaded if m in sys.modules], file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -7,15 +7,10 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
-from codeb_report.analysis.thresholds import Thresholds
+from codeb_report.thresholds import DETAIL_THRESHOLD, Thresholds
 
 if TYPE_CHECKING:
     from codeb_report.config import Config
-
-
-# Above this many servers the report summarises by role and details only the servers that
-# need attention (see render/view/fleet.py); [report] detail_threshold overrides it.
-DETAIL_THRESHOLD = 20
 
 
 @dataclass(frozen=True)
