@@ -47,6 +47,41 @@ def test_host_patterns_match_as_sshd_8_says(name: str, hosts: str, covered: bool
     assert hosts_match(hosts, name) is covered
 
 
+@pytest.fixture(scope="module")
+def four_keys(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    folder = tmp_path_factory.mktemp("keys")
+    return [keygen(folder / f"k{i}").public_line() for i in range(4)]
+
+
+@pytest.mark.parametrize(("name", "hosts", "covered"), MATCHES)
+def test_the_keys_of_a_host_are_those_of_the_lines_covering_it(
+    tmp_path: Path, four_keys: list[str], name: str, hosts: str, covered: bool
+) -> None:
+    """Plain names are looked up by name, the rest matched line by line: both agree."""
+    known = tmp_path / "known_hosts"
+    known.write_text(f"{hosts} {four_keys[0]}\nother {four_keys[1]}\n")
+    keys = KnownHosts(known, system=tmp_path / "none").keys_for(name)
+    assert [k.get_base64() for k in keys] == ([four_keys[0].split()[1]] if covered else [])
+
+
+def test_the_keys_of_a_host_keep_the_order_of_their_lines(
+    tmp_path: Path, four_keys: list[str]
+) -> None:
+    """paramiko takes the first key of a type: a pattern line before a plain one, and a
+    hashed line after it, must stay in that order."""
+    name = "[127.0.0.1]:2222"
+    known = tmp_path / "known_hosts"
+    known.write_text(
+        f"[127.0.0.*]:2222 {four_keys[0]}\n"
+        f"[127.0.0.1]:2222,[127.0.0.1]:2222 {four_keys[1]}\n"  # listed twice: one key
+        f"{hashed_name(name)} {four_keys[2]}\n"
+        f"{name} {four_keys[3]}\n"
+        f"@revoked [127.0.0.1]:2223 {four_keys[3]}\n"  # revoked for every host
+    )
+    keys = KnownHosts(known, system=tmp_path / "none").keys_for(name.upper())
+    assert [k.get_base64() for k in keys] == [k.split()[1] for k in four_keys[:3]]
+
+
 def test_hashed_names_agree_with_ssh_keygen(tmp_path: Path) -> None:
     """ssh-keygen -H hashes what we match; ssh-keygen -F finds what we hash."""
     theirs = tmp_path / "theirs"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from codeb_report.atomic import make_private_folders
 from codeb_report.collect.known_hosts_format import (
     CERT_AUTHORITY,
+    HASH_MAGIC,
     REVOKED,
     Entry,
     hashed_name,
@@ -107,6 +108,9 @@ class KnownHosts:
         self.skipped: list[str] = []  # "FILE:LINE" of lines that were not understood
         self.entries = [entry for path in self.files for entry in self._read(path)]
         self.revoked = {e.key.asbytes() for e in self.entries if e.marker == REVOKED}
+        self._by_name, self._patterned = _index(
+            e for e in self.entries if e.marker is None and e.key.asbytes() not in self.revoked
+        )
         self._lock = threading.Lock()
 
     def _read(self, path: Path) -> list[Entry]:
@@ -118,12 +122,11 @@ class KnownHosts:
         return list(parse_text(text, str(path), self.skipped))
 
     def keys_for(self, name: str) -> list[paramiko.PKey]:
-        """The keys known for ``name`` (``host`` or ``[host]:port``), revoked ones left out."""
-        return [
-            e.key
-            for e in self.entries
-            if e.marker is None and e.key.asbytes() not in self.revoked and e.covers(name)
-        ]
+        """The keys known for ``name`` (``host`` or ``[host]:port``), revoked ones left out,
+        in the order of their lines."""
+        found = self._by_name.get(name.lower(), [])
+        found = found + [(n, e) for n, e in self._patterned if e.covers(name)]
+        return [e.key for _, e in sorted(found, key=lambda item: item[0])]
 
     def install(
         self,
@@ -193,6 +196,25 @@ class KnownHosts:
                 os.fsync(fd)
             finally:
                 os.close(fd)  # releases the lock
+
+
+Numbered = tuple[int, Entry]  # an entry and its place among all lines read
+
+
+def _index(usable: Iterable[Entry]) -> tuple[dict[str, list[Numbered]], list[Numbered]]:
+    """Entries whose names are all plain (no pattern, negation or hash), by name; the
+    others in a list to match one by one. A fleet's known_hosts is mostly plain names: a
+    thousand servers against a thousand lines would otherwise match a million patterns."""
+    by_name: dict[str, list[Numbered]] = {}
+    patterned: list[Numbered] = []
+    for number, entry in enumerate(usable):
+        names = entry.hosts.lower().split(",")
+        if entry.hosts.startswith(HASH_MAGIC) or any(c in entry.hosts for c in "*?!"):
+            patterned.append((number, entry))
+            continue
+        for name in dict.fromkeys(names):  # a name listed twice on a line counts once
+            by_name.setdefault(name, []).append((number, entry))
+    return by_name, patterned
 
 
 def _lists(text: bytes, name: str, key: paramiko.PKey) -> bool:
