@@ -123,6 +123,23 @@ def test_runner_reads_what_is_printed_after_the_command_exits(
         client.close()
 
 
+def test_aes_gcm_is_asked_for_first_and_a_server_without_it_still_answers(
+    sshd_factory: SshdFactory, two: list[Sshd]
+) -> None:
+    """AES-GCM spares paramiko its per-packet MAC check in Python; a server that offers
+    only AES-CTR (as old OpenSSH and Dropbear do) gets it with HMAC, as before."""
+    ctr_only = sshd_factory.start("transport-ctr", extra="Ciphers aes256-ctr\n")
+    for sshd, cipher in ((two[0], "aes128-gcm@openssh.com"), (ctr_only, "aes256-ctr")):
+        client = connect(sshd_factory, sshd)
+        try:
+            transport = client.get_transport()
+            assert transport is not None and transport.local_cipher == cipher
+            assert SSHRunner(client).run("echo ok", timeout=10).stdout == "ok\n"
+        finally:
+            client.close()
+    ctr_only.stop()
+
+
 def test_runner_gives_up_at_its_deadline(sshd_factory: SshdFactory, two: list[Sshd]) -> None:
     client = connect(sshd_factory, two[0])
     try:

@@ -386,6 +386,7 @@ class Connector:
                 banner_timeout=timeout,
                 auth_timeout=timeout,
                 channel_timeout=timeout,
+                transport_factory=_aead_first,
             )
         except paramiko.BadHostKeyException as exc:
             client.close()
@@ -410,6 +411,22 @@ class Connector:
                 client.close()
         self._jumps.clear()
         self.known.close()
+
+
+def _aead_first(sock: socket.socket | paramiko.Channel, **options: object) -> paramiko.Transport:
+    """A Transport asking for AES-GCM before paramiko's other ciphers.
+
+    With AES-CTR and HMAC, paramiko checks each packet's MAC byte by byte in Python, a
+    tenth of its CPU time per server; AES-GCM's tag is checked inside OpenSSL. Servers
+    without GCM (OpenSSH before 6.2, older Dropbear) still get paramiko's others, in its
+    own order.
+    """
+    import paramiko
+
+    transport = paramiko.Transport(sock, **options)  # type: ignore[arg-type]
+    security = transport.get_security_options()
+    security.ciphers = tuple(sorted(security.ciphers, key=lambda name: "-gcm@" not in name))
+    return transport
 
 
 @dataclass
