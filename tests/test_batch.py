@@ -7,7 +7,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 
-from codeb_report.collect.batch import build_script, run_probes, split_output
+import pytest
+
+from codeb_report.collect.batch import build_script, run_line, run_probes, split_output
 from codeb_report.collect.runner import CommandResult, LocalRunner
 from codeb_report.probes.base import Probe
 from codeb_report.snapshot import ProbeStatus, Server
@@ -159,6 +161,51 @@ def test_a_probe_over_its_time_is_stopped_and_failed() -> None:
         "after": (ProbeStatus.OK, None),
     }
     assert after.stored == "still here\n"
+
+
+# (a probe's command, how timeout runs it): a plain command as it is, the rest through sh
+RUN_LINES = [
+    ("df -PTB1", "df -PTB1"),
+    ("cat /proc/meminfo", "cat /proc/meminfo"),
+    ("systemctl list-units --type=service --all", "systemctl list-units --type=service --all"),
+    ("podman ps -a --format json", "podman ps -a --format json"),
+    ("echo hi", "sh -c 'echo hi'"),  # the builtin, not /usr/bin/echo
+    ("kill -0 1", "sh -c 'kill -0 1'"),
+    ("LANG=C df", "sh -c 'LANG=C df'"),  # an assignment
+    ("-v", "sh -c -v"),  # would be timeout's option
+    ("cat /etc/*release", "sh -c 'cat /etc/*release'"),  # a glob
+    ("cat ~/.profile", "sh -c 'cat ~/.profile'"),
+    ("cat $HOME/x", "sh -c 'cat $HOME/x'"),
+    ("ss -tlnp | grep 80", "sh -c 'ss -tlnp | grep 80'"),
+    ("uname -n; uname -r", "sh -c 'uname -n; uname -r'"),
+    ("df  -P", "sh -c 'df  -P'"),  # two spaces: an empty word
+    ("df -P\n", "sh -c 'df -P\n'"),
+    ("if true", "sh -c 'if true'"),
+    ("cat 'a b'", "sh -c 'cat '\"'\"'a b'\"'\"''"),
+]
+
+
+@pytest.mark.parametrize(("command", "line"), RUN_LINES)
+def test_a_plain_command_runs_without_a_shell_around_it(command: str, line: str) -> None:
+    assert run_line(command) == line
+
+
+def test_a_plain_command_keeps_its_output_exit_code_and_time_limit() -> None:
+    meminfo = ShellProbe("meminfo", "cat /proc/meminfo")
+    missing = ShellProbe("missing", "ls /nonexistent-codeb-path")
+    slow = ShellProbe("slow", "sleep 30", timeout=1)
+    after = ShellProbe("after", "uname -s")
+    server = _server()
+    started = time.monotonic()
+    run_probes(LocalRunner(), [meminfo, missing, slow, after], server, timeout=60)
+    assert time.monotonic() - started < 10
+    outcomes = _outcomes(server)
+    assert outcomes["meminfo"] == (ProbeStatus.OK, None)
+    assert meminfo.stored is not None and meminfo.stored.startswith("MemTotal:")
+    assert outcomes["missing"][0] == ProbeStatus.FAILED
+    assert (outcomes["missing"][1] or "").startswith("exit 2: ls: cannot access")
+    assert outcomes["slow"] == (ProbeStatus.FAILED, "timed out after 1 s")
+    assert (outcomes["after"], after.stored) == ((ProbeStatus.OK, None), "Linux\n")
 
 
 def test_whole_batch_over_its_time_fails_every_probe_with_the_reason() -> None:
