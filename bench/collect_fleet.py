@@ -132,8 +132,18 @@ def sshd_cpu(servers: list[Sshd]) -> float:
     return total / ticks
 
 
+def maxstartups_drops(servers: list[Sshd]) -> int:
+    """Connections these sshd dropped before their banner (MaxStartups), from their logs."""
+    total = 0
+    for sshd in {id(s): s for s in servers}.values():
+        log = sshd.directory / "sshd.log"
+        total += log.read_text(errors="replace").count("past MaxStartups") if log.exists() else 0
+    return total
+
+
 class Measure:
-    """Wall time, CPU of the tool and its children, CPU of the sshd sessions."""
+    """Wall time, CPU of the tool and its children, CPU of the sshd sessions, and the
+    connections sshd dropped (MaxStartups) that the tool had to retry."""
 
     def __init__(self, servers: list[Sshd]) -> None:
         self.servers = servers
@@ -144,6 +154,7 @@ class Measure:
             children_cpu(),
             sshd_cpu(self.servers),
         )
+        self.drops = maxstartups_drops(self.servers)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -160,6 +171,7 @@ class Measure:
         cleanup()
         time.sleep(0.1)  # let sshd reap its last sessions
         self.remote = sshd_cpu(self.servers) - self.remote
+        self.drops = maxstartups_drops(self.servers) - self.drops
 
 
 def run_codeb(config: Path, out: Path, servers: list[Sshd]) -> tuple[Measure, int]:
@@ -249,6 +261,8 @@ def bench(
         "ansible_runs_s": [round(m.wall, 3) for m in ans],
         "codeb_lost": codeb_lost,
         "ansible_lost": ans_lost,
+        "codeb_drops": sum(m.drops for m in codeb),
+        "ansible_drops": sum(m.drops for m in ans),
     }
     print(
         f"{name:>12}: codeb-report {row['codeb_wall_s']:.2f} s, "
@@ -272,6 +286,7 @@ def main() -> int:
     )
     parser.add_argument("--scale", action="store_true", help="only 100 servers on 32 sshd")
     args = parser.parse_args()
+    args.load_before = os.getloadavg()
 
     ansible = ensure_ansible(args.ansible_venv)
     work = Path(tempfile.mkdtemp(prefix="codeb-collect-bench-"))
@@ -305,6 +320,7 @@ def main() -> int:
     summary = {
         "login": user,
         "runs": args.runs,
+        "load_before": args.load_before,
         "load_after": os.getloadavg(),
         "cpus": os.cpu_count(),
         "rows": rows,
@@ -327,6 +343,7 @@ def report_scale(row: dict, args: argparse.Namespace, user: str) -> int:
     summary = {
         "login": user,
         "runs": args.runs,
+        "load_before": args.load_before,
         "load_after": os.getloadavg(),
         "cpus": os.cpu_count(),
         "rows": [row],
@@ -344,19 +361,21 @@ def report_scale(row: dict, args: argparse.Namespace, user: str) -> int:
 def render(summary: dict) -> str:
     lines = [
         f"login {summary['login']}; medians of {summary['runs']} runs, whole processes, "
-        f"{summary['cpus']} CPUs, load average after {summary['load_after'][0]:.1f}",
+        f"{summary['cpus']} CPUs, load average {summary['load_before'][0]:.1f} before, "
+        f"{summary['load_after'][0]:.1f} after",
         "",
         "| case | codeb-report | ansible -m setup | ansible / codeb-report "
         "| CPU codeb-report (itself / its sshd sessions) | CPU ansible (with its ssh) "
-        "| lost (codeb / ansible) |",
-        "|---|---|---|---|---|---|---|",
+        "| lost (codeb / ansible) | MaxStartups drops, all runs (codeb / ansible) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in summary["rows"]:
         ratio = r["ansible_wall_s"] / r["codeb_wall_s"]
         lines.append(
             f"| {r['case']} | {r['codeb_wall_s']:.2f} s | {r['ansible_wall_s']:.2f} s | "
             f"{ratio:.1f}x | {r['codeb_cpu_s']:.2f} / {r['codeb_sshd_cpu_s']:.2f} s | "
-            f"{r['ansible_cpu_s']:.2f} s | {r['codeb_lost']} / {r['ansible_lost']} |"
+            f"{r['ansible_cpu_s']:.2f} s | {r['codeb_lost']} / {r['ansible_lost']} | "
+            f"{r['codeb_drops']} / {r['ansible_drops']} |"
         )
     if "codeb_8_over_1" not in summary:  # --scale: its own closing line
         return "\n".join(lines)
