@@ -6,6 +6,7 @@ pictures of the pages; missing glyphs are caught from WeasyPrint's own warnings.
 
 from __future__ import annotations
 
+import gc
 import http.server
 import logging
 import re
@@ -25,6 +26,7 @@ from codeb_report.render.base import Report
 from codeb_report.render.html import page
 from codeb_report.render.pdf import (
     EMOJI_IMAGE_VERSIONS,
+    NO_FULL_COLLECTION,
     html_to_pdf,
     import_weasyprint,
     keep_hangul_words,
@@ -263,3 +265,27 @@ def test_other_weasyprint_versions_draw_emoji_as_they_do(monkeypatch: pytest.Mon
     monkeypatch.setattr(weasyprint, "__version__", "0.0")
     assert reuse_emoji_images(weasyprint) is False
     assert text.RasterImage is before
+
+
+def test_full_collections_wait_while_weasyprint_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    weasyprint = import_weasyprint()
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+    write_pdf = weasyprint.HTML.write_pdf
+
+    def recording(self: object, *args, **kwargs) -> bytes:
+        seen.append(gc.get_threshold())
+        return write_pdf(self, *args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", recording)
+    assert html_to_pdf("<p>✅ 정상</p>").startswith(b"%PDF")
+    assert seen == [(before[0], before[1], NO_FULL_COLLECTION)]
+    assert gc.get_threshold() == before
+
+    def failing(self: object, *args, **kwargs) -> bytes:
+        raise RuntimeError("layout failed")
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", failing)
+    with pytest.raises(RuntimeError, match="layout failed"):
+        html_to_pdf("<p>x</p>")
+    assert gc.get_threshold() == before

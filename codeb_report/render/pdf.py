@@ -5,9 +5,12 @@ WeasyPrint is imported here only, so the CLI's other paths stay quick.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -138,6 +141,29 @@ def reuse_emoji_images(weasyprint: ModuleType) -> bool:
     return True
 
 
+# Python's full (oldest-generation) collections are put off while WeasyPrint prints.
+NO_FULL_COLLECTION = 2**30
+
+
+@contextmanager
+def no_full_collections() -> Iterator[None]:
+    """Let Python's garbage collector skip its full collections while a PDF is printed.
+
+    WeasyPrint makes hundreds of thousands of long-lived boxes; each full collection walks
+    every object of the process, and they took a quarter of the CPU time (2.3 of 9.4 s
+    for the 100-server fleet, 3.7 of 11.6 s for 1,000 servers). The young generations
+    are still collected, so short-lived cycles are freed as before; what the full
+    collections would have found waits until the PDF is written (3-8 MB more at the
+    peak). The thresholds are put back afterwards, whatever happens.
+    """
+    young, middle, full = gc.get_threshold()
+    gc.set_threshold(young, middle, NO_FULL_COLLECTION)
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, full)
+
+
 def html_to_pdf(html: str) -> bytes:
     check_fonts()  # before the slow part, and never a PDF of boxes
     weasyprint = import_weasyprint()
@@ -148,7 +174,8 @@ def html_to_pdf(html: str) -> bytes:
         string=html, base_url=root.as_uri() + "/", url_fetcher=local_fetcher(root)
     )
     try:
-        return document.write_pdf()
+        with no_full_collections():
+            return document.write_pdf()
     finally:
         _emoji_images.clear()
 
