@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from datetime import UTC, date, datetime
 from email import policy
 from email.message import EmailMessage
@@ -328,3 +329,25 @@ def test_subject_without_high_findings() -> None:
     msg = build_message(_settings(2525, None), _snapshot(), analysis, b"%PDF", DAY)
     assert msg["Subject"] == "[CodeB] 서버 인프라 현황 리포트 2025-12-20 — ✅ High 0건"
     assert "- 없음" in msg.get_body(("plain",)).get_content()
+
+
+def test_a_report_pdf_that_is_a_fifo_fails_the_mail_at_once(tmp_path: Path) -> None:
+    """A FIFO planted as report.pdf would make the mail wait forever for a writer."""
+    folder = tmp_path / "2025-12-20"
+    folder.mkdir()
+    os.mkfifo(folder / "report.pdf")
+    done: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            mail_report(_settings(2525, None), folder, _snapshot(), _analysis(), DAY, dry_run=True)
+        except BaseException as exc:
+            done.append(exc)
+
+    worker = threading.Thread(target=send, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "the mail waited on a FIFO"
+    [error] = done
+    assert isinstance(error, MailError)
+    assert str(error) == f"{folder / 'report.pdf'}: not a regular file (a FIFO)"

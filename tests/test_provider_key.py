@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,11 @@ def test_check_config_names_a_missing_or_broken_key(
     assert secret_problems(config) == [f"vultr: {missing}: cannot read: No such file or directory"]
     monkeypatch.setenv("VULTR_API_KEY", KEY_A)
     assert secret_problems(parse_config(FLEET + "[vultr]\n", "f.toml")) == []
+
+
+def test_an_api_key_file_that_is_a_fifo_is_named_not_waited_on(tmp_path: Path) -> None:
+    path = tmp_path / "vultr-key"
+    os.mkfifo(path)
+    with pytest.raises(KeyProblem) as raised:
+        find_key(VultrSettings(api_key_file=str(path)), {}, tmp_path)
+    assert str(raised.value) == f"{path}: not a regular file (a FIFO)"

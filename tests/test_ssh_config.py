@@ -4,8 +4,10 @@ file, against a real sshd."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -157,3 +159,15 @@ def test_match_exec_runs_its_command_as_ssh_does(home: Path) -> None:
 def test_without_match_exec_invoke_is_not_imported(home: Path) -> None:
     write(home / ".ssh" / "config", "Host app\n  HostName 10.1.2.3\n")
     assert resolve_fresh(home) == ["10.1.2.3", "False"]
+
+
+def test_an_included_fifo_is_left_out_not_waited_on(home: Path) -> None:
+    """ssh itself would block on it; a nightly run must not."""
+    write(home / ".ssh" / "config", "Include config.d/*\nHost app\n  HostName 10.1.2.3\n")
+    os.mkfifo(home / ".ssh" / "config.d" / "planted")
+    found: list[Target] = []
+    worker = threading.Thread(target=lambda: found.append(resolve(home, "app")), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "the configuration reader waited on a FIFO"
+    assert found[0].hostname == "10.1.2.3"

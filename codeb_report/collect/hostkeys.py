@@ -29,11 +29,14 @@ from codeb_report.collect.known_hosts_format import (
     hashed_name,
     parse_text,
 )
+from codeb_report.inputs import InputProblem, read_bounded
 
 if TYPE_CHECKING:
     import paramiko
 
 SYSTEM_KNOWN_HOSTS = Path("/etc/ssh/ssh_known_hosts")
+# A known_hosts file is about 100 bytes a key; this holds hundreds of thousands of keys.
+MAX_KNOWN_HOSTS = 64 * 2**20
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -115,8 +118,8 @@ class KnownHosts:
 
     def _read(self, path: Path) -> list[Entry]:
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            text = read_bounded(path, MAX_KNOWN_HOSTS).decode("utf-8", errors="replace")
+        except (OSError, InputProblem):
             self.skipped.append(str(path))
             return []
         return list(parse_text(text, str(path), self.skipped))

@@ -21,8 +21,11 @@ import re
 import shlex
 from pathlib import Path
 
+from codeb_report.inputs import InputProblem, read_bounded
+
 SYSTEM_SSH_CONFIG = Path("/etc/ssh/ssh_config")
 MAX_DEPTH = 16  # OpenSSH's READCONF_MAX_DEPTH
+MAX_SSH_CONFIG = 16 * 2**20  # a configuration file larger than this is not one
 _LINE = re.compile(r"(\w+)(?:\s*=\s*|\s+)(.+)")  # paramiko's SETTINGS_REGEX
 
 
@@ -52,10 +55,13 @@ def joined(user: str | None, system: str | None) -> str | None:
 
 
 def _read(path: Path) -> list[str] | None:
+    """A configuration file's lines; None when it is missing, unreadable, not a regular
+    file (an Include matching a FIFO would hang the run) or larger than any real one."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+        data = read_bounded(path, MAX_SSH_CONFIG)
+    except (OSError, InputProblem):
         return None
+    return data.decode("utf-8", errors="replace").splitlines()
 
 
 def _expand(path: Path, base: Path, outer: str | None, depth: int) -> list[str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from codeb_report.analysis.model import Analysis
 from codeb_report.atomic import write_output
 from codeb_report.errors import OutputError
+from codeb_report.inputs import InputProblem, read_bounded
 from codeb_report.logs import get_logger
 from codeb_report.mail.message import build_message
 from codeb_report.mail.settings import MailError, MailSettings
@@ -18,6 +19,8 @@ from codeb_report.snapshot import Snapshot
 
 PDF_FILE = "report.pdf"
 EML_FILE = "report.eml"
+# The 1,000-server report is under 1 MB; mail servers refuse far less than this anyway.
+MAX_PDF = 64 * 2**20
 
 log = get_logger("mail")
 
@@ -47,10 +50,11 @@ def mail_report(
     ``zone``: the report's time zone, for the times in the list of changes."""
     pdf_path = folder / PDF_FILE
     try:
-        pdf = pdf_path.read_bytes()
-    except OSError as exc:
-        log.error("mail: %s: %s", pdf_path, exc.strerror)
-        raise MailError(f"{pdf_path}: {exc.strerror}") from None
+        pdf = read_bounded(pdf_path, MAX_PDF)
+    except (OSError, InputProblem) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        log.error("mail: %s: %s", pdf_path, reason)
+        raise MailError(f"{pdf_path}: {reason}") from None
     msg = build_message(
         settings, snapshot, analysis, pdf, day, changes=_changes(folder, snapshot, zone)
     )

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codeb_report.inputs import warn_if_shared
+from codeb_report.inputs import InputProblem, read_text, warn_if_shared
 from codeb_report.logs import get_logger, register_secret
 from codeb_report.provider.settings import VultrSettings
 
@@ -90,17 +90,13 @@ def _from_env(environ: Mapping[str, str], name: str) -> ApiKey | None:
 
 
 def _read_small(path: Path) -> str:
+    """The text of a key file: a regular file (a FIFO would hang the run), small, UTF-8."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE + 1)
-    except OSError as exc:
-        raise KeyProblem(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE:
-        raise KeyProblem(f"{path}: larger than {MAX_FILE // 1024} KiB, not a key file")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise KeyProblem(f"{path}: not UTF-8 text") from None
+        return read_text(path, MAX_FILE)
+    except FileNotFoundError:
+        raise KeyProblem(f"{path}: cannot read: No such file or directory") from None
+    except InputProblem as exc:
+        raise KeyProblem(f"{path}: {exc}") from None
 
 
 def _from_file(path: Path) -> ApiKey:
