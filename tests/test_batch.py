@@ -155,7 +155,7 @@ def test_a_probe_over_its_time_is_stopped_and_failed() -> None:
     server = _server()
     started = time.monotonic()
     run_probes(LocalRunner(), [slow, after], server, timeout=60)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30  # stopped, not waited for (however loaded)
     assert _outcomes(server) == {
         "slow": (ProbeStatus.FAILED, "timed out after 1 s"),
         "after": (ProbeStatus.OK, None),
@@ -213,7 +213,7 @@ def test_whole_batch_over_its_time_fails_every_probe_with_the_reason() -> None:
     server = _server()
     started = time.monotonic()
     run_probes(LocalRunner(), probes, server, timeout=1)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30  # stopped, not waited for (however loaded)
     outcomes = _outcomes(server)
     assert {status for status, _ in outcomes.values()} == {ProbeStatus.FAILED}
     assert all((reason or "").startswith("timed out: ") for _, reason in outcomes.values())

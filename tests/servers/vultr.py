@@ -13,7 +13,6 @@ import base64
 import copy
 import json
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -83,6 +82,7 @@ class FakeVultr:
     max_per_page: int = 500
     loop_cursor: bool = False  # every page points at the same next cursor
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    closing: threading.Event = field(default_factory=threading.Event)  # ends delays
 
     def __post_init__(self) -> None:
         for path, (name, envelope) in LISTS.items():
@@ -147,8 +147,11 @@ def _handler(api: FakeVultr) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             path = url.path.removeprefix("/v2")
             answer = api.answer(path, parse_qs(url.query), self.headers.get("Authorization", ""))
-            if answer.delay:
-                time.sleep(answer.delay)
+            if answer.delay and api.closing.wait(answer.delay):
+                # The test is over: a late answer would write, or print a traceback, into
+                # whichever test runs then.
+                self.close_connection = True
+                return
             if answer.drop:
                 self.close_connection = True
                 self.connection.close()
@@ -187,5 +190,6 @@ def vultr_api() -> Iterator[FakeVultr]:
     try:
         yield api
     finally:
+        api.closing.set()
         server.shutdown()
         server.server_close()
