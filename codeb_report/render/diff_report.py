@@ -3,48 +3,21 @@
 from __future__ import annotations
 
 from datetime import tzinfo
-from functools import cache
-from pathlib import Path
-
-import jinja2
 
 from codeb_report import __version__
 from codeb_report.controls import json_text
 from codeb_report.history.diff import SnapshotDiff
 from codeb_report.history.summary import summary_lines
 from codeb_report.history.view import DiffView, diff_view
-from codeb_report.render import escape
-from codeb_report.render.template_cache import template_cache
+from codeb_report.render.templates import markdown_env
 
 DIFF_FORMATS = ("md", "html", "pdf", "json")
-_PACKAGE = Path(__file__).resolve().parent.parent
 
 TITLE = "CodeB 서버 변경 사항 리포트"
 
 
-@cache
-def _env() -> jinja2.Environment:
-    folder = next(
-        c
-        for c in (_PACKAGE / "templates", _PACKAGE.parent / "templates")
-        if (c / "diff.md.j2").is_file()
-    )
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
-        bytecode_cache=template_cache(),
-        autoescape=False,
-        finalize=escape.finalize,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(code=escape.code, spans=escape.spans, md=escape.md)
-    return env
-
-
 def diff_markdown(view: DiffView) -> str:
-    return _env().get_template("diff.md.j2").render(diff_view=view)
+    return markdown_env().get_template("diff.md.j2").render(diff_view=view)
 
 
 def diff_html(view: DiffView, body: str | None = None) -> str:
