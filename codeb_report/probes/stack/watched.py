@@ -22,6 +22,19 @@ CONTAINER_TIME = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?"
 )
 GO_ZERO_YEAR = "0001-"
+# systemd's system unit search path (systemd.unit(5)): where `systemctl list-unit-files`
+# finds unit files. A runner installed but neither enabled nor started is only there.
+UNIT_DIRS = (
+    "/etc/systemd/system.control", "/run/systemd/system.control", "/run/systemd/transient",
+    "/run/systemd/generator.early", "/etc/systemd/system", "/etc/systemd/system.attached",
+    "/run/systemd/system", "/run/systemd/system.attached", "/run/systemd/generator",
+    "/usr/local/lib/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system",
+    "/run/systemd/generator.late",
+)  # fmt: skip
+UNIT_TYPES = (
+    "service", "socket", "device", "mount", "automount", "swap", "target", "path", "timer",
+    "slice", "scope",
+)  # fmt: skip
 
 
 def _merge(server: Server, kind: str, items: list[Watched]) -> None:
@@ -31,9 +44,11 @@ def _merge(server: Server, kind: str, items: list[Watched]) -> None:
 class WatchedUnits(Probe):
     """``systemctl show`` for the configured units and every ``actions.runner.*`` unit.
 
-    Runner units are found among loaded units and installed unit files; when a runner
-    is expected (``ci_runner = true``) and none is there, that is an entry with present
-    False. A unit that does not exist shows ``LoadState=not-found``: present is False.
+    Runner units are found among loaded units (``systemctl list-units``) and installed
+    unit files (systemd's unit directories, as ``systemctl list-unit-files`` reads them),
+    listed once each by name; when a runner is expected (``ci_runner = true``) and none
+    is there, that is an entry with present False. A unit that does not exist shows
+    ``LoadState=not-found``: present is False.
 
     Sample output::
 
@@ -54,31 +69,52 @@ class WatchedUnits(Probe):
     name = "watched.units"
     requires = ("systemctl",)
 
-    def __init__(self, units: list[str], ci_runner: bool | None = None) -> None:
+    def __init__(
+        self,
+        units: list[str],
+        ci_runner: bool | None = None,
+        unit_dirs: tuple[str, ...] = UNIT_DIRS,
+    ) -> None:
         self.units = units
         self.ci_runner = ci_runner
+        self.unit_dirs = unit_dirs
 
     def command(self) -> str:
-        pattern = shlex.quote(CI_RUNNER_PATTERN)
-        find = (
-            f"r=$( (systemctl list-units --all --plain --no-legend --full {pattern} "
-            '| awk \'{ print ($1 == "●" || $1 == "*") ? $2 : $1 }\'; '
-            f"systemctl list-unit-files --no-legend --full {pattern} | awk '{{ print $1 }}') "
-            "2>/dev/null | sort -u)\n"
-            if self.ci_runner is not False
-            else "r=\n"
-        )
         units = " ".join(shlex.quote(u) for u in self.units)
+        find = self._find_runners() if self.ci_runner is not False else "r=\n"
         return (
-            f"{find}{section('runners')}; printf '%s\\n' \"$r\"\n"
+            f"{find}set -f\n{section('runners')}; printf '%s\\n' $r\n"
             f"{section('show')}\n"
             f"set -- {units} $r\n"
             f'if [ $# -gt 0 ]; then {systemd.SHOW} -p {UNIT_PROPERTIES} -- "$@"; fi'
         )
 
+    def _find_runners(self) -> str:
+        """Shell setting ``$r`` to the runner units' names, each once.
+
+        Builtins only, but for one ``systemctl``: the unit files are globbed, the
+        listing is read with ``read`` (each exec costs the server about a millisecond).
+        """
+        files = " ".join(f"{shlex.quote(d)}/{CI_RUNNER_PATTERN}" for d in self.unit_dirs)
+        suffixes = "|".join(f"*.{t}" for t in UNIT_TYPES)
+        return (
+            "r=\n"
+            # Each name once; unit names hold no spaces.
+            '_cb_add() { case " $r " in *" $1 "*) ;; *) r="$r $1" ;; esac; }\n'
+            # A drop-in folder (name.service.d) or a stray backup file is no unit file.
+            f"for f in {files}; do case $f in {suffixes}) ;; *) continue ;; esac; "
+            '[ ! -d "$f" ] && { [ -e "$f" ] || [ -L "$f" ]; } && _cb_add "${f##*/}"; done\n'
+            f"l=$(systemctl list-units --all --plain --no-legend --full "
+            f"{shlex.quote(CI_RUNNER_PATTERN)} 2>/dev/null)\n"
+            # Older systemctl marks failed and not-found units with a bullet even in plain
+            # output; LANG=C prints it as "*".
+            'while read -r a b _; do case $a in "●"|"*") a=$b ;; esac; '
+            '[ -n "$a" ] && _cb_add "$a"; done <<_cb_end\n$l\n_cb_end\n'
+        )
+
     def parse(self, output: str) -> list[Watched]:
         parts = split_sections(output)
-        runners = [r for r in parts.get("runners", "").split() if r]
+        runners = parts.get("runners", "").split()
         asked = [(u, False) for u in self.units] + [(r, True) for r in runners]
         found = systemd.records(parts.get("show", ""))
         if len(found) != len(asked):
@@ -86,6 +122,8 @@ class WatchedUnits(Probe):
         items = [
             _unit(name, record, runner) for (name, runner), record in zip(asked, found, strict=True)
         ]
+        # The configured units in their order, then the runners by name.
+        items.sort(key=lambda w: (w.ci_runner, w.name if w.ci_runner else ""))
         if self.ci_runner is True and not runners:  # expected here, and not there
             items.append(
                 Watched(kind="unit", name=CI_RUNNER_PATTERN, present=False, ci_runner=True)
