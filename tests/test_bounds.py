@@ -65,13 +65,20 @@ def _ss(address: str = "0.0.0.0", process: str = "nginx") -> str:
     )
 
 
+def _head(hostname: str = "vm", **files: str) -> str:
+    """The system probe's output: head(1) of /proc/sys/kernel/hostname and others."""
+    paths = {"osrelease": "/proc/sys/kernel/osrelease", "os-release": "/etc/os-release"}
+    text = f"==> /proc/sys/kernel/hostname <==\n{hostname}\n"
+    return text + "".join(f"\n==> {paths[name]} <==\n{v}\n" for name, v in files.items())
+
+
 def _unit(unit: str = "cron.service", description: str = "cron daemon") -> str:
     return f"{unit} loaded active running {description}\n"
 
 
 # (probe, output, field the reason names, its limit): a name past its bound.
 NAMES = [
-    ("system", f"== hostname\n{'h' * LONG}\n", "SystemInfo.hostname", 255),
+    ("system", _head(hostname="h" * LONG), "SystemInfo.hostname", 255),
     ("docker", _docker(name="c" * LONG), "Container.name", 512),
     ("docker", _docker(image="registry/" + "i" * LONG), "Container.image", 512),
     ("podman", json.dumps([{"Id": "1", "Names": ["p" * LONG]}]), "Container.name", 512),
@@ -109,10 +116,10 @@ def test_a_name_at_its_bound_is_kept() -> None:
 # (probe, output, where the text lands, its bound): shown only, cut with "…".
 TEXTS = [
     ("services", _unit(description="d" * LONG), lambda s: s.services[0].description, TEXT_MAX),
-    ("system", f"== hostname\nvm\n== kernel\n{'k' * LONG}\n", lambda s: s.system.kernel, 128),
+    ("system", _head(osrelease="k" * LONG), lambda s: s.system.kernel, 128),
     (
         "system",
-        f'== hostname\nvm\n== os-release\nPRETTY_NAME="{"o" * LONG}"\n',
+        _head(**{"os-release": f'PRETTY_NAME="{"o" * LONG}"'}),
         lambda s: s.system.os,
         TEXT_MAX,
     ),

@@ -18,9 +18,12 @@ from codeb_report.snapshot import ProbeStatus, load
 
 HUGE = 1_000_000  # characters: far past every bound, well within max_output_mib (8)
 
-# `uname -n` prints a 1 MB hostname; other uname calls are the real one's.
-FAKE_UNAME = f"""#!/bin/sh
-if [ "$1" = -n ]; then head -c {HUGE} /dev/zero | tr '\\0' h; echo; else exec /bin/uname "$@"; fi
+# The system probe's `head` of the kernel's files prints a 1 MB hostname (the kernel
+# allows 64 bytes; a broken or hostile server may print anything); other heads are real.
+FAKE_HEAD = f"""#!/bin/sh
+case $3 in /proc/sys/kernel/hostname) ;; *) exec /usr/bin/head "$@" ;; esac
+echo '==> /proc/sys/kernel/hostname <=='
+/usr/bin/head -c {HUGE} /dev/zero | tr '\\0' h; echo
 """
 # `docker ps` lists one container with a 1 MB name and one ordinary one; inspect: nothing.
 FAKE_DOCKER = f"""#!/bin/sh
@@ -35,7 +38,7 @@ printf '%s\\n' '{{"ID":"bb22","Image":"busybox:1.35","State":"running","Names":"
 def _fake_bin(base: Path) -> Path:
     bin_dir = base / "long-names-bin"
     bin_dir.mkdir(exist_ok=True)
-    for name, text in (("uname", FAKE_UNAME), ("docker", FAKE_DOCKER)):
+    for name, text in (("head", FAKE_HEAD), ("docker", FAKE_DOCKER)):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     return bin_dir

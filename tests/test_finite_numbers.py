@@ -26,10 +26,13 @@ from codeb_report.snapshot import ProbeStatus, Server, dumps, parse
 
 PROBES = {probe.name: probe for probe in default_probes()}
 HUGE = "9" * 400
-SYSTEM = "== hostname\nvm\n== uptime\n{uptime} 1.0\n== cpus\n{cpus}\n== loadavg\n{load} 1/99 7\n"
+SYSTEM = (
+    "==> /proc/sys/kernel/hostname <==\nvm\n\n==> /proc/uptime <==\n{uptime} 1.0\n\n"
+    "==> /sys/devices/system/cpu/online <==\n{cpus}\n\n==> /proc/loadavg <==\n{load} 1/99 7\n"
+)
 
 
-def _system(uptime: str = "12.5", cpus: str = "2", load: str = "0.1 0.2 0.3") -> str:
+def _system(uptime: str = "12.5", cpus: str = "0-1", load: str = "0.1 0.2 0.3") -> str:
     return SYSTEM.format(uptime=uptime, cpus=cpus, load=load)
 
 
@@ -51,7 +54,7 @@ CASES = [
     ("system", _system(load="1e999 0 0"), "'1e999' is not a finite number"),
     ("system", _system(load="5000000 0 0"), "SystemInfo.load.0: Input should be less than"),
     ("system", _system(uptime="inf"), "'inf' is not a finite number"),
-    ("system", _system(cpus=HUGE), "SystemInfo.cpu_count: Input should be less than"),
+    ("system", _system(cpus=f"0-{HUGE}"), "SystemInfo.cpu_count: Input should be less than"),
     ("memory", f"MemTotal: {HUGE} kB\nMemAvailable: 10 kB\n", "Memory.total: Input should be"),
     ("filesystems", _df(HUGE), "Filesystem.size: Input should be less than or equal to"),
     ("podman", _podman("1e999"), "'1e999' is not a finite number"),

@@ -5,20 +5,39 @@ from __future__ import annotations
 import shlex
 from typing import NamedTuple
 
-from codeb_report.probes.base import Probe
+from codeb_report.probes.base import Probe, ProbeRun
 from codeb_report.probes.numbers import finite
 from codeb_report.snapshot import Memory, Server, Swap, SystemInfo
 
-SECTIONS = ("hostname", "os-release", "kernel", "uptime", "cpus", "loadavg")
+# The files the system probe reads, by what they hold. getconf _NPROCESSORS_ONLN reads
+# the online CPUs from the same file (glibc); uname -n and -r print the first two.
+FILES = {
+    "/proc/sys/kernel/hostname": "hostname",
+    "/proc/sys/kernel/osrelease": "kernel",
+    "/proc/uptime": "uptime",
+    "/proc/loadavg": "loadavg",
+    "/sys/devices/system/cpu/online": "cpus",
+    # os-release(5): /etc first, /usr/lib where /etc has none.
+    "/etc/os-release": "os-release",
+    "/usr/lib/os-release": "usr-os-release",
+}
+# head(1) reads at most this many lines of each: an os-release has about ten.
+MAX_LINES = 64
+# What head(1) exits with when one of its files could not be read: it reads the others.
+UNREADABLE_FILE_EXIT = 1
 
 
-def split_sections(output: str) -> dict[str, list[str]]:
-    """Lines after each ``== name`` marker line, by name."""
+def split_files(output: str) -> dict[str, list[str]]:
+    """Lines after each ``==> path <==`` header of head(1), by what the file holds.
+
+    The first header of each file counts: a file's own text cannot add one.
+    """
     sections: dict[str, list[str]] = {}
     current: list[str] | None = None
     for line in output.splitlines():
-        name = line[3:].strip() if line.startswith("== ") else None
-        if name in SECTIONS and name not in sections:
+        path = line[4:-4] if line.startswith("==> ") and line.endswith(" <==") else None
+        name = FILES.get(path) if path is not None else None
+        if name is not None and name not in sections:
             current = sections[name] = []
         elif current is not None:
             current.append(line)
@@ -43,6 +62,18 @@ def os_pretty_name(lines: list[str]) -> str | None:
     return name or None
 
 
+def cpu_list_count(text: str) -> int:
+    """``0-3,6,8-9`` (the kernel's CPU list format) -> 7."""
+    count = 0
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        low, high = int(first), int(last or first)
+        if high < low:
+            raise ValueError(f"unreadable CPU list {text[:80]!r}")
+        count += high - low + 1
+    return count
+
+
 def _first(lines: list[str] | None) -> str | None:
     for line in lines or ():
         if line.strip():
@@ -60,51 +91,59 @@ def _load(line: str | None) -> tuple[float, float, float] | None:
 class SystemProbe(Probe):
     """Hostname, OS pretty name, kernel release, uptime, online CPUs and load averages.
 
+    One ``head`` of the kernel's files and os-release, each under its header. A file
+    that cannot be read (no os-release on an old system) is left out and the others are
+    kept; without the hostname the probe fails.
+
     Sample output::
 
-        == hostname
+        ==> /proc/sys/kernel/hostname <==
         vm
-        == os-release
+
+        ==> /proc/sys/kernel/osrelease <==
+        6.18.44-fc-v595
+
+        ==> /proc/uptime <==
+        21237.43 6621.67
+
+        ==> /proc/loadavg <==
+        0.35 5.60 7.81 1/81 8561
+
+        ==> /sys/devices/system/cpu/online <==
+        0-1
+
+        ==> /etc/os-release <==
         PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
         NAME="Debian GNU/Linux"
         VERSION_ID="12"
-        == kernel
-        6.18.44-fc-v669
-        == uptime
-        6665.08 13098.03
-        == cpus
-        2
-        == loadavg
-        1.31 0.54 0.22 4/137 24926
     """
 
     name = "system"
 
     def command(self) -> str:
-        return (
-            "echo '== hostname'; uname -n\n"
-            "echo '== os-release'; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release\n"
-            "echo '== kernel'; uname -r\n"
-            "echo '== uptime'; cat /proc/uptime\n"
-            "echo '== cpus'; getconf _NPROCESSORS_ONLN 2>/dev/null"
-            " || grep -c '^processor' /proc/cpuinfo\n"
-            "echo '== loadavg'; cat /proc/loadavg\n"
-        )
+        return f"head -n {MAX_LINES} {' '.join(FILES)}"
+
+    def failure(self, run: ProbeRun) -> str | None:
+        # Some file could not be read: what was read is kept if the hostname is in it.
+        if run.exit_code == UNREADABLE_FILE_EXIT and "hostname" in split_files(run.stdout):
+            return None
+        return super().failure(run)
 
     def parse(self, output: str) -> SystemInfo:
-        sections = split_sections(output)
-        hostname = _first(sections.get("hostname"))
+        files = split_files(output)
+        hostname = _first(files.get("hostname"))
         if not hostname:
             raise ValueError("no hostname in output")
-        uptime = _first(sections.get("uptime"))
-        cpus = _first(sections.get("cpus"))
-        load = _first(sections.get("loadavg"))
+        uptime = _first(files.get("uptime"))
+        cpus = _first(files.get("cpus"))
+        load = _first(files.get("loadavg"))
+        os_release = files.get("os-release") or files.get("usr-os-release") or []
         return SystemInfo(
             hostname=hostname,
-            os=os_pretty_name(sections.get("os-release", [])),
-            kernel=_first(sections.get("kernel")),
+            os=os_pretty_name(os_release),
+            kernel=_first(files.get("kernel")),
             uptime_seconds=int(finite(uptime.split()[0])) if uptime else None,
-            cpu_count=int(cpus) if cpus else None,
+            cpu_count=cpu_list_count(cpus) if cpus else None,
             load=_load(load),
         )
 
