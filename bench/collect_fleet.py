@@ -17,14 +17,21 @@ Targets (issue 3): 8 servers < 1.5x the time of 1; at 32 servers >= 5x faster th
 Ansible; none lost to MaxStartups. (issue 11, --scale): at 100 servers >= 8x faster than
 Ansible, none lost.
 
+``--against DIR`` (repeatable) also runs codeb-report from another checkout in each
+round, before this one (every checkout byte-compiled, run as ``python -c`` with its
+PYTHONPATH): a row per checkout, all against the same Ansible runs.
+
 Usage (as root, after scripts/setup.sh --test):
   .venv/bin/python bench/collect_fleet.py [--runs 5] [--ansible-venv /tmp/bench-ansible]
   .venv/bin/python bench/collect_fleet.py --scale --runs 3 --login plain
+  git worktree add --detach /tmp/before main && \
+    .venv/bin/python bench/collect_fleet.py --scale --runs 5 --login plain --against /tmp/before
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -43,6 +50,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from servers.sshd import Sshd, SshdFactory  # noqa: E402
 
 CODEB = ROOT / ".venv" / "bin" / "codeb-report"
+CLI_CODE = "from codeb_report.cli import main; main()"
 SIZES = (1, 8, 32)
 SCALE = 100
 PLAIN_USER = "codeb-bench"
@@ -174,12 +182,23 @@ class Measure:
         self.drops = maxstartups_drops(self.servers) - self.drops
 
 
-def run_codeb(config: Path, out: Path, servers: list[Sshd]) -> tuple[Measure, int]:
+def codeb_command(tree: Path | None) -> tuple[list[str], dict[str, str] | None]:
+    """This checkout's installed command, or another checkout's package by PYTHONPATH."""
+    if tree is None:
+        return [str(CODEB)], None
+    return [sys.executable, "-P", "-c", CLI_CODE], {**os.environ, "PYTHONPATH": str(tree)}
+
+
+def run_codeb(
+    config: Path, out: Path, servers: list[Sshd], tree: Path | None = None
+) -> tuple[Measure, int]:
+    argv, env = codeb_command(tree)
     with Measure(servers) as measure:
         done = subprocess.run(
-            [str(CODEB), "collect", "-q", "--config", str(config), "-o", str(out)],
+            [*argv, "collect", "-q", "--config", str(config), "-o", str(out)],
             capture_output=True,
             text=True,
+            env=env,
             check=False,
         )
     measure.settle()
@@ -225,6 +244,16 @@ def median(values: list[float]) -> float:
     return round(statistics.median(values), 3)
 
 
+def codeb_figures(measures: list[Measure]) -> dict:
+    return {
+        "codeb_wall_s": median([m.wall for m in measures]),
+        "codeb_cpu_s": median([m.cpu for m in measures]),
+        "codeb_sshd_cpu_s": median([m.remote for m in measures]),
+        "codeb_runs_s": [round(m.wall, 3) for m in measures],
+        "codeb_drops": sum(m.drops for m in measures),
+    }
+
+
 def bench(
     name: str,
     servers: list[Sshd],
@@ -234,16 +263,24 @@ def bench(
     work: Path,
     runs: int,
     user: str,
+    against: list[Path] | None = None,
 ) -> dict:
     size = len(servers)
     config, inventory = work / f"{name}.toml", work / f"{name}.yml"
     write_codeb_config(config, factory, known, servers, user)
     write_inventory(inventory, factory, known, servers, user)
+    others: dict[Path, tuple[list[Measure], list[int]]] = {t: ([], []) for t in against or []}
     codeb: list[Measure] = []
     ans: list[Measure] = []
     codeb_lost = ans_lost = 0
     for _ in range(runs):  # alternate, so that a busy moment hurts both alike
-        measure, reached = run_codeb(config, work / "snapshot.json", servers)
+        for tree, (measures, lost) in others.items():
+            measure, reached = run_codeb(config, work / "snapshot.json", servers, tree)
+            measures.append(measure)
+            lost.append(size - reached)
+        # Beside other checkouts, this one is started the same way as they are.
+        this = ROOT if others else None
+        measure, reached = run_codeb(config, work / "snapshot.json", servers, this)
         codeb.append(measure)
         codeb_lost += size - reached
         measure, reached = run_ansible(ansible, inventory, servers, work)
@@ -252,17 +289,17 @@ def bench(
     row = {
         "case": name,
         "servers": size,
-        "codeb_wall_s": median([m.wall for m in codeb]),
-        "codeb_cpu_s": median([m.cpu for m in codeb]),
-        "codeb_sshd_cpu_s": median([m.remote for m in codeb]),
+        **codeb_figures(codeb),
         "ansible_wall_s": median([m.wall for m in ans]),
         "ansible_cpu_s": median([m.cpu for m in ans]),
-        "codeb_runs_s": [round(m.wall, 3) for m in codeb],
         "ansible_runs_s": [round(m.wall, 3) for m in ans],
         "codeb_lost": codeb_lost,
         "ansible_lost": ans_lost,
-        "codeb_drops": sum(m.drops for m in codeb),
         "ansible_drops": sum(m.drops for m in ans),
+        "against": [
+            {"tree": str(tree), **codeb_figures(measures), "codeb_lost": sum(lost)}
+            for tree, (measures, lost) in others.items()
+        ],
     }
     print(
         f"{name:>12}: codeb-report {row['codeb_wall_s']:.2f} s, "
@@ -285,7 +322,17 @@ def main() -> int:
         f"plain: a throwaway user {PLAIN_USER} with /bin/sh, i.e. no start-up files",
     )
     parser.add_argument("--scale", action="store_true", help="only 100 servers on 32 sshd")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        action="append",
+        help="another checkout of codeb-report to run in each round (--scale only)",
+    )
     args = parser.parse_args()
+    if args.against and not args.scale:
+        parser.error("--against goes with --scale")
+    for tree in args.against or []:
+        compileall.compile_dir(tree / "codeb_report", quiet=1)
     args.load_before = os.getloadavg()
 
     ansible = ensure_ansible(args.ansible_venv)
@@ -301,7 +348,8 @@ def main() -> int:
         if args.scale:
             spread = [servers[i % len(servers)] for i in range(SCALE)]
             case = f"{SCALE} on {len(servers)} sshd"
-            rows = [bench(case, spread, factory, known, ansible, work, args.runs, user)]
+            row = bench(case, spread, factory, known, ansible, work, args.runs, user, args.against)
+            rows = [row]
             return report_scale(rows[0], args, user)
         rows = [
             bench(f"{n} servers", servers[:n], factory, known, ansible, work, args.runs, user)
@@ -369,15 +417,24 @@ def render(summary: dict) -> str:
         "| lost (codeb / ansible) | MaxStartups drops, all runs (codeb / ansible) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for r in summary["rows"]:
-        ratio = r["ansible_wall_s"] / r["codeb_wall_s"]
-        lines.append(
-            f"| {r['case']} | {r['codeb_wall_s']:.2f} s | {r['ansible_wall_s']:.2f} s | "
-            f"{ratio:.1f}x | {r['codeb_cpu_s']:.2f} / {r['codeb_sshd_cpu_s']:.2f} s | "
-            f"{r['ansible_cpu_s']:.2f} s | {r['codeb_lost']} / {r['ansible_lost']} | "
-            f"{r['codeb_drops']} / {r['ansible_drops']} |"
-        )
+    for row in summary["rows"]:
+        versions = [{**row, **other, "case": f"{row['case']}, {other['tree']}"}
+                    for other in row.get("against", [])]  # fmt: skip
+        for r in [*versions, {**row, "case": row["case"] + (", this" if versions else "")}]:
+            ratio = r["ansible_wall_s"] / r["codeb_wall_s"]
+            lines.append(
+                f"| {r['case']} | {r['codeb_wall_s']:.2f} s | {r['ansible_wall_s']:.2f} s | "
+                f"{ratio:.1f}x | {r['codeb_cpu_s']:.2f} / {r['codeb_sshd_cpu_s']:.2f} s | "
+                f"{r['ansible_cpu_s']:.2f} s | {r['codeb_lost']} / {r['ansible_lost']} | "
+                f"{r['codeb_drops']} / {r['ansible_drops']} |"
+            )
     if "codeb_8_over_1" not in summary:  # --scale: its own closing line
+        for row in summary["rows"]:
+            for r in [*row.get("against", []), row]:
+                runs = " / ".join(f"{t:.2f}" for t in r["codeb_runs_s"])
+                lines.append(f"codeb-report {r.get('tree', 'this checkout')}: runs {runs} s")
+            runs = " / ".join(f"{t:.2f}" for t in row["ansible_runs_s"])
+            lines.append(f"ansible: runs {runs} s")
         return "\n".join(lines)
     lines += [
         "",
