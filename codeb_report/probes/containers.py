@@ -106,8 +106,9 @@ class DockerProbe(Probe):
         return (
             # podman-docker installs a `docker` script that runs podman: the podman probe
             # already lists those containers, in podman's own format.
-            'd=$(command -v docker); if head -c 256 "$d" 2>/dev/null | grep -q podman; then'
-            ' echo "docker is podman ($d)" >&2; exit 3; fi\n'
+            # (its first bytes, read by the shell: no grep; the shell drops NUL bytes).
+            'd=$(command -v docker); case $(head -c 256 "$d" 2>/dev/null) in *podman*)'
+            ' echo "docker is podman ($d)" >&2; exit 3 ;; esac\n'
             # No DOCKER_HOST, no client configuration and no socket: there is no daemon to
             # ask, so the answer is known without starting the CLI (a Go binary, ~10 ms).
             'if [ -z "$DOCKER_HOST" ] && [ ! -e "$HOME/.docker/config.json" ]'
