@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from codeb_report.render.base import Report, ReportFormat
 from codeb_report.render.columns import size_tables
+from codeb_report.render.font_files import defer_font_files
 from codeb_report.render.fonts import check_fonts
 from codeb_report.render.html import page
 from codeb_report.render.templates import templates_dir
@@ -168,6 +169,7 @@ def html_to_pdf(html: str) -> bytes:
     check_fonts()  # before the slow part, and never a PDF of boxes
     weasyprint = import_weasyprint()
     reuse_emoji_images(weasyprint)
+    defer_font_files(weasyprint)
 
     root = templates_dir()
     document = weasyprint.HTML(
