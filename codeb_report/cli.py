@@ -177,12 +177,16 @@ def render(snapshot: Path, formats: list[str], out_dir: Path, config_path: Path 
     Example:
       codeb-report render examples/fleet-snapshot.json --format md,pdf --out /tmp/report
     """
-    from codeb_report.pipeline import render_snapshot
-    from codeb_report.snapshot import load
+    from codeb_report.render.printer import printing_ahead
 
-    config = load_fleet(config_path) if config_path is not None else None  # import only if used
-    for path in render_snapshot(load(snapshot), formats, out_dir, config=config):
-        click.echo(str(path))
+    # First: WeasyPrint's slow import then runs while the snapshot is read and analysed.
+    with printing_ahead("pdf" in formats):
+        from codeb_report.pipeline import render_snapshot
+        from codeb_report.snapshot import load
+
+        config = load_fleet(config_path) if config_path is not None else None
+        for path in render_snapshot(load(snapshot), formats, out_dir, config=config):
+            click.echo(str(path))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -460,6 +464,16 @@ def metrics(snapshot: str, output: str, output_root: Path | None, config_path: P
 
 
 def main() -> None:
+    from codeb_report.quick_exit import exit_code, leave
+
+    try:
+        _main()
+    except SystemExit as exc:
+        leave(exit_code(exc.code))
+    leave(0)
+
+
+def _main() -> None:
     try:
         code = cli.main(prog_name="codeb-report", standalone_mode=False)
     except click.ClickException as exc:

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from codeb_report.render.font_files import DEFERRED_FONT_VERSIONS, defer_font_files
-from codeb_report.render.pdf import html_to_pdf, import_weasyprint
+from codeb_report.render.weasy import html_to_pdf, import_weasyprint
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "fleet-snapshot.json"
 
@@ -30,7 +30,7 @@ PAGE = (
 AS_RELEASED = """
 import sys
 from codeb_report.render import font_files
-from codeb_report.render.pdf import html_to_pdf
+from codeb_report.render.weasy import html_to_pdf
 font_files.DEFERRED_FONT_VERSIONS = frozenset()
 sys.stdout.buffer.write(html_to_pdf(sys.stdin.read()))
 """

@@ -40,7 +40,7 @@ def test_unwritable_output_is_exit_8_in_one_line(tmp_path: Path) -> None:
 def test_weasyprint_import_leaves_find_library_as_it_was() -> None:
     code = (
         "import ctypes.util as u; before = u.find_library\n"
-        "from codeb_report.render.pdf import import_weasyprint\n"
+        "from codeb_report.render.weasy import import_weasyprint\n"
         "w = import_weasyprint()\n"
         "assert u.find_library is before and u.find_library('c')\n"
         "assert w.HTML(string='<p>x</p>').write_pdf().startswith(b'%PDF-')\n"

@@ -20,7 +20,7 @@ from codeb_report.render.columns import (
     size_tables,
     text_em,
 )
-from codeb_report.render.pdf import html_to_pdf
+from codeb_report.render.weasy import html_to_pdf
 
 SAMPLES = [
     "videopick-phase2-streaming",

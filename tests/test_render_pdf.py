@@ -24,16 +24,18 @@ from test_render_sample import analysis_of, app_server, fleet
 from codeb_report.render import render_report
 from codeb_report.render.base import Report
 from codeb_report.render.html import page
-from codeb_report.render.pdf import (
+from codeb_report.render.pdf import keep_hangul_words
+from codeb_report.render.templates import templates_dir
+from codeb_report.render.weasy import (
+    ARRAY_TYPE_VERSIONS,
     EMOJI_IMAGE_VERSIONS,
     NO_FULL_COLLECTION,
     html_to_pdf,
     import_weasyprint,
-    keep_hangul_words,
     local_fetcher,
+    reuse_array_types,
     reuse_emoji_images,
 )
-from codeb_report.render.templates import templates_dir
 from codeb_report.snapshot import Service, Snapshot
 
 LONG_DESCRIPTION = (
@@ -289,3 +291,27 @@ def test_full_collections_wait_while_weasyprint_prints(monkeypatch: pytest.Monke
     with pytest.raises(RuntimeError, match="layout failed"):
         html_to_pdf("<p>x</p>")
     assert gc.get_threshold() == before
+
+
+def test_arrays_of_any_length_are_parsed_as_one_type() -> None:
+    weasyprint = import_weasyprint()
+    if weasyprint.__version__ not in ARRAY_TYPE_VERSIONS:
+        pytest.skip(f"WeasyPrint {weasyprint.__version__}: arrays typed as it does")
+    assert reuse_array_types(weasyprint) is True
+    from weasyprint.text.ffi import ffi
+
+    filled = ffi.new("hb_codepoint_t[4]", [7, 1, 9, 3])
+    assert list(filled) == [7, 1, 9, 3] and ffi.sizeof(filled) == 16
+    assert "hb_codepoint_t[4]" not in ffi._parsed_types  # parsed as hb_codepoint_t[]
+    # an array larger than what fills it keeps its length (the rest is zero)
+    roomy = ffi.new("hb_codepoint_t[6]", [5])
+    assert list(roomy) == [5, 0, 0, 0, 0, 0]
+    assert html_to_pdf("<p>✅ 정상</p>").startswith(b"%PDF")  # fonts subset through it
+
+
+def test_other_weasyprint_versions_type_arrays_as_they_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    weasyprint = import_weasyprint()
+    monkeypatch.setattr(weasyprint, "__version__", "0.0")
+    assert reuse_array_types(weasyprint) is False

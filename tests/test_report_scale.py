@@ -18,7 +18,8 @@ from codeb_report.errors import ConfigError
 from codeb_report.render import RenderOptions
 from codeb_report.render.base import Report
 from codeb_report.render.html import page
-from codeb_report.render.pdf import html_to_pdf, import_weasyprint, keep_hangul_words
+from codeb_report.render.pdf import keep_hangul_words
+from codeb_report.render.weasy import html_to_pdf, import_weasyprint
 from codeb_report.snapshot import Snapshot
 
 

@@ -8,17 +8,26 @@ the PDF is WeasyPrint's print of that page.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from codeb_report.analysis.model import Analysis
-from codeb_report.render.view import RenderOptions
-from codeb_report.snapshot import Snapshot
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from codeb_report.analysis.model import Analysis
     from codeb_report.history.section import HistoryReport
     from codeb_report.render.base import ReportFormat
+    from codeb_report.render.view import RenderOptions
+    from codeb_report.snapshot import Snapshot
 
 __all__ = ["RenderOptions", "available_formats", "render_report"]
+
+
+def __getattr__(name: str) -> Any:
+    # The package itself stays light: the PDF printer's own process imports
+    # codeb_report.render.weasy without the snapshot and analysis models.
+    if name == "RenderOptions":
+        from codeb_report.render.view import RenderOptions
+
+        return RenderOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def available_formats() -> dict[str, type[ReportFormat]]:

@@ -46,7 +46,8 @@ def diff_html(view: DiffView, body: str | None = None) -> str:
 
 def diff_pdf(view: DiffView) -> bytes:
     from codeb_report.render.html import markdown_to_html
-    from codeb_report.render.pdf import html_to_pdf, pdf_body
+    from codeb_report.render.pdf import pdf_body
+    from codeb_report.render.weasy import html_to_pdf
 
     body = pdf_body(markdown_to_html(diff_markdown(view)))
     return html_to_pdf(diff_html(view, body))

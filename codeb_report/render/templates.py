@@ -1,28 +1,14 @@
-"""Where the templates live and the Jinja environments that read them.
-
-An installed codeb-report carries them as ``codeb_report/templates`` (see pyproject's
-force-include); a source checkout has them at the top level ``templates/``.
-"""
+"""The Jinja environments that read the templates (render/template_dir.py finds them)."""
 
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import jinja2
 
 from codeb_report.render import escape
 from codeb_report.render.template_cache import template_cache
-
-_PACKAGE = Path(__file__).resolve().parent.parent
-
-
-@cache
-def templates_dir() -> Path:
-    for candidate in (_PACKAGE / "templates", _PACKAGE.parent / "templates"):
-        if (candidate / "report.md.j2").is_file():
-            return candidate
-    raise FileNotFoundError(f"codeb-report templates not found under {_PACKAGE}")
+from codeb_report.render.template_dir import templates_dir
 
 
 @cache
