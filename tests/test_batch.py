@@ -22,7 +22,9 @@ class ShellProbe(Probe):
 
     name = "shell"
 
-    def __init__(self, name: str, command: str, *, requires: Sequence[str] = (), timeout: int = 20):
+    def __init__(
+        self, name: str, command: str, *, requires: Sequence[str] = (), timeout: int | None = 20
+    ):
         self.name = name  # type: ignore[misc]
         self.requires = tuple(requires)  # type: ignore[misc]
         self.timeout = timeout  # type: ignore[misc]
@@ -206,6 +208,26 @@ def test_a_plain_command_keeps_its_output_exit_code_and_time_limit() -> None:
     assert (outcomes["missing"][1] or "").startswith("exit 2: ls: cannot access")
     assert outcomes["slow"] == (ProbeStatus.FAILED, "timed out after 1 s")
     assert (outcomes["after"], after.stored) == ((ProbeStatus.OK, None), "Linux\n")
+
+
+def test_a_probe_without_a_time_limit_runs_without_timeout() -> None:
+    """A probe that only reads the kernel's files is run by the script's shell itself:
+    its output, exit code and stderr are kept as for the others."""
+    meminfo = ShellProbe("meminfo", "cat /proc/meminfo", timeout=None)
+    missing = ShellProbe("missing", "cat /proc/nonexistent-codeb-file", timeout=None)
+    limited = ShellProbe("limited", "cat /proc/loadavg")
+    runner = RecordingRunner()
+    server = _server()
+    run_probes(runner, [meminfo, missing, limited], server, timeout=60)
+    outcomes = _outcomes(server)
+    assert outcomes["meminfo"] == (ProbeStatus.OK, None)
+    assert meminfo.stored is not None and meminfo.stored.startswith("MemTotal:")
+    assert outcomes["missing"][0] == ProbeStatus.FAILED
+    assert (outcomes["missing"][1] or "").startswith("exit 1: cat: /proc/nonexistent-codeb-file")
+    assert outcomes["limited"] == (ProbeStatus.OK, None)
+    lines = runner.scripts[0].splitlines()
+    assert "cat /proc/meminfo </dev/null; _cb_rc=$?" in lines
+    assert "${_cb_timeout:+$_cb_timeout -k 2 20} cat /proc/loadavg </dev/null; _cb_rc=$?" in lines
 
 
 def test_whole_batch_over_its_time_fails_every_probe_with_the_reason() -> None:

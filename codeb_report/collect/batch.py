@@ -90,10 +90,12 @@ def _probe_block(probe: Probe, token: str, env: str = "") -> str:
     name = probe.name
     checks = " || ".join(f"! command -v {shlex.quote(r)} >/dev/null 2>&1" for r in probe.requires)
     missing = " ".join(probe.requires)
-    limit = f"${{_cb_timeout:+$_cb_timeout -k 2 {probe.timeout}}}"
+    limit = (
+        f"${{_cb_timeout:+$_cb_timeout -k 2 {probe.timeout}}} " if probe.timeout is not None else ""
+    )
     run = (
         f"printf '{token} begin {name}\\n' >&2\n"
-        f"{env}{limit} {run_line(probe.command())} </dev/null; _cb_rc=$?\n"
+        f"{env}{limit}{run_line(probe.command())} </dev/null; _cb_rc=$?\n"
         f"printf '\\n{token} end {name} %d\\n' \"$_cb_rc\"\n"
         f"printf '\\n{token} end {name}\\n' >&2\n"
     )

@@ -29,12 +29,15 @@ class Probe(ABC):
     """Subclasses set ``name`` and ``requires`` and implement command/parse/store.
 
     ``requires`` lists executables; when any is missing on the server the probe is
-    recorded as skipped ("<cmd> not installed") instead of being run.
+    recorded as skipped ("<cmd> not installed") instead of being run. ``timeout`` is
+    the seconds timeout(1) gives the command; None for a command that only reads the
+    kernel's files, which has nothing to wait for (one program less on the server; the
+    whole batch still has the server's deadline).
     """
 
     name: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()
-    timeout: ClassVar[int] = 20
+    timeout: ClassVar[int | None] = 20
 
     @abstractmethod
     def command(self) -> str:

@@ -119,6 +119,7 @@ class SystemProbe(Probe):
     """
 
     name = "system"
+    timeout = None  # files of the kernel and os-release: nothing to wait for
 
     def command(self) -> str:
         return f"head -n {MAX_LINES} {' '.join(FILES)}"
@@ -187,6 +188,7 @@ class MemoryProbe(Probe):
     """
 
     name = "memory"
+    timeout = None  # a file of the kernel: nothing to wait for
 
     def command(self) -> str:
         return "cat /proc/meminfo"
