@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +40,17 @@ class ShellProbe(Probe):
 
     def store(self, server: Server, value: str) -> None:
         self.stored = value
+
+
+class ReadingProbe(ShellProbe):
+    """Reads another command's output on its stdin."""
+
+    def __init__(self, name: str, command: str, source: str) -> None:
+        super().__init__(name, command)
+        self.source = source
+
+    def input_command(self) -> str | None:
+        return self.source
 
 
 class BrokenParseProbe(ShellProbe):
@@ -311,3 +323,59 @@ def test_a_dead_shell_reports_its_own_error() -> None:
     server = _server()
     run_probes(DeadShellRunner(), [ShellProbe("p", "true")], server, timeout=30)
     assert _outcomes(server) == {"p": (ProbeStatus.FAILED, "no output: sh: cannot fork")}
+
+
+def _listing(calls: Path, code: int = 0) -> str:
+    """A command logging each call and printing two lines."""
+    return f"sh -c 'echo run >> {calls}; printf \"unit-a x\\nunit-b y\\n\"; exit {code}'"
+
+
+@pytest.mark.parametrize("code", [0, 3])
+def test_a_command_two_probes_read_runs_once(tmp_path: Path, code: int) -> None:
+    calls = tmp_path / "calls"
+    source = ShellProbe("source", _listing(calls, code))
+    reader = ReadingProbe(
+        "reader", "while read -r a _; do echo got $a; done", _listing(calls, code)
+    )
+    server = _server()
+    run_probes(LocalRunner(), [source, reader], server, timeout=30)
+    assert calls.read_text() == "run\n"
+    # The first probe's own output and exit code are as if it ran alone.
+    if code == 0:
+        assert (_outcomes(server)["source"], source.stored) == (
+            (ProbeStatus.OK, None),
+            "unit-a x\nunit-b y\n",
+        )
+    else:
+        assert _outcomes(server)["source"] == (ProbeStatus.FAILED, "exit 3: unit-b y")
+    assert (_outcomes(server)["reader"], reader.stored) == (
+        (ProbeStatus.OK, None),
+        "got unit-a\ngot unit-b\n",
+    )
+
+
+@pytest.mark.parametrize("order", ["reader alone", "reader first"])
+def test_a_reader_without_the_command_before_it_runs_it_itself(tmp_path: Path, order: str) -> None:
+    calls = tmp_path / "calls"
+    reader = ReadingProbe("reader", "while read -r a _; do echo got $a; done", _listing(calls))
+    probes: list[Probe] = [reader]
+    if order == "reader first":
+        probes.append(ShellProbe("source", _listing(calls)))
+    server = _server()
+    run_probes(LocalRunner(), probes, server, timeout=30)
+    assert (_outcomes(server)["reader"], reader.stored) == (
+        (ProbeStatus.OK, None),
+        "got unit-a\ngot unit-b\n",
+    )
+    assert calls.read_text() == "run\n" * len(probes)
+
+
+def test_a_skipped_source_leaves_its_reader_an_empty_stdin(tmp_path: Path) -> None:
+    calls = tmp_path / "calls"
+    source = ShellProbe("source", _listing(calls), requires=["no-such-program-codeb"])
+    reader = ReadingProbe("reader", "while read -r a _; do echo got $a; done", _listing(calls))
+    server = _server()
+    run_probes(LocalRunner(), [source, reader], server, timeout=30)
+    assert _outcomes(server)["source"][0] == ProbeStatus.SKIPPED
+    assert (_outcomes(server)["reader"], reader.stored) == ((ProbeStatus.OK, None), "got\n")
+    assert not calls.exists()

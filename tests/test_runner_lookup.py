@@ -1,8 +1,8 @@
 """The CI-runner lookup's shell, run here: unit files globbed, the unit listing read.
 
 systemd cannot run here, so ``systemctl`` is a script on PATH: ``list-units`` prints
-lines in the format of the recorded listings (tests/fixtures/probes/services: a plain
-row, a ``●`` not-found row), ``show`` one record per unit it is asked for, and every
+lines in the format of the recorded listings (tests/fixtures/probes/services: plain
+rows, a ``●`` not-found row), ``show`` one record per unit it is asked for, and every
 call is logged. The unit directories are folders of this test.
 """
 
@@ -15,10 +15,13 @@ import pytest
 
 from codeb_report.collect.batch import run_probes
 from codeb_report.collect.runner import LocalRunner
+from codeb_report.probes.base import Probe
+from codeb_report.probes.services import LIST_UNITS, ServicesProbe
 from codeb_report.probes.stack.watched import WatchedUnits
 from codeb_report.snapshot import ProbeStatus, Server
 
 LISTING = (
+    "cron.service loaded active running Regular background program processing daemon\n"
     "actions.runner.org.loaded.service loaded active running GitHub Actions Runner (org.loaded)\n"
     "● actions.runner.org.gone.service not-found inactive dead actions.runner.org.gone.service\n"
     "actions.runner.org.file.service loaded inactive dead GitHub Actions Runner (org.file)\n"
@@ -60,11 +63,12 @@ def systemd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _collect(probe: WatchedUnits) -> Server:
+def _collect(*probes: Probe) -> Server:
     server = Server(name="n2", host="localhost", role="app", reachable=True)
-    run_probes(LocalRunner(), [probe], server, timeout=30)
-    outcome = server.outcome(probe.name)
-    assert outcome is not None and outcome.status == ProbeStatus.OK, outcome
+    run_probes(LocalRunner(), probes, server, timeout=30)
+    for probe in probes:
+        outcome = server.outcome(probe.name)
+        assert outcome is not None and outcome.status == ProbeStatus.OK, outcome
     return server
 
 
@@ -94,14 +98,8 @@ def test_no_runner_anywhere_is_an_entry_when_one_is_expected(systemd: Path) -> N
     server = _collect(WatchedUnits([], ci_runner=True, unit_dirs=(str(systemd / "missing"),)))
 
     assert [(w.name, w.present) for w in server.watched] == [("actions.runner.*", False)]
-    assert (systemd / "calls").read_text().split() == [
-        "list-units",
-        "--all",
-        "--plain",
-        "--no-legend",
-        "--full",
-        "actions.runner.*",
-    ]  # and no `show` of nothing
+    # The listing, and no `show` of nothing.
+    assert (systemd / "calls").read_text().splitlines() == [LIST_UNITS.removeprefix("systemctl ")]
 
 
 def test_runners_not_looked_for_when_turned_off(systemd: Path) -> None:
@@ -111,3 +109,22 @@ def test_runners_not_looked_for_when_turned_off(systemd: Path) -> None:
     assert [w.name for w in server.watched] == ["codeb-watchdog"]
     calls = (systemd / "calls").read_text().splitlines()
     assert [c.split()[0] for c in calls] == ["show"]
+
+
+def test_the_services_listing_is_asked_for_once_and_read_by_both(systemd: Path) -> None:
+    dirs = (str(systemd / "etc"),)
+    server = _collect(ServicesProbe(), WatchedUnits([], ci_runner=None, unit_dirs=dirs))
+
+    assert [s.unit for s in server.services] == [
+        "cron.service",
+        "actions.runner.org.loaded.service",
+        "actions.runner.org.file.service",
+    ]  # not-found units are not services the server has
+    assert [w.name for w in server.watched] == [
+        "actions.runner.org.file.service",
+        "actions.runner.org.gone.service",
+        "actions.runner.org.idle.service",
+        "actions.runner.org.loaded.service",
+    ]
+    calls = (systemd / "calls").read_text().splitlines()
+    assert [c.split()[0] for c in calls] == ["list-units", "show"]

@@ -86,17 +86,39 @@ def run_line(command: str) -> str:
     return f"sh -c {shlex.quote(command)}"
 
 
-def _probe_block(probe: Probe, token: str, env: str = "") -> str:
+def _limit(probe: Probe) -> str:
+    if probe.timeout is None:
+        return ""
+    return f"${{_cb_timeout:+$_cb_timeout -k 2 {probe.timeout}}} "
+
+
+def _run(probe: Probe, env: str, keep: str | None, feed: str | None) -> str:
+    """The line running the probe's command, leaving its exit code in ``$_cb_rc``.
+
+    ``keep``: a variable that also holds the output, for a later probe's stdin.
+    ``feed``: a shell command whose output is the probe's stdin.
+    """
+    line = f"{env}{_limit(probe)}{run_line(probe.command())}"
+    if keep:
+        return (
+            f"{keep}=$({line} </dev/null); _cb_rc=$?\n"
+            f'[ -z "${keep}" ] || printf \'%s\\n\' "${keep}"\n'
+        )
+    if feed:
+        return f"{feed} | {line}; _cb_rc=$?\n"
+    return f"{line} </dev/null; _cb_rc=$?\n"
+
+
+def _probe_block(
+    probe: Probe, token: str, env: str = "", keep: str | None = None, feed: str | None = None
+) -> str:
     name = probe.name
     checks = " || ".join(f"! command -v {shlex.quote(r)} >/dev/null 2>&1" for r in probe.requires)
     missing = " ".join(probe.requires)
-    limit = (
-        f"${{_cb_timeout:+$_cb_timeout -k 2 {probe.timeout}}} " if probe.timeout is not None else ""
-    )
     run = (
         f"printf '{token} begin {name}\\n' >&2\n"
-        f"{env}{limit}{run_line(probe.command())} </dev/null; _cb_rc=$?\n"
-        f"printf '\\n{token} end {name} %d\\n' \"$_cb_rc\"\n"
+        + _run(probe, env, keep, feed)
+        + f"printf '\\n{token} end {name} %d\\n' \"$_cb_rc\"\n"
         f"printf '\\n{token} end {name}\\n' >&2\n"
     )
     body = f"printf '{token} begin {name}\\n'\n"
@@ -110,7 +132,24 @@ def _probe_block(probe: Probe, token: str, env: str = "") -> str:
 
 def build_script(probes: Sequence[Probe], token: str) -> str:
     reads, env = _secrets_preamble(probes)
-    return reads + PREAMBLE + "".join(_probe_block(p, token, env.get(p.name, "")) for p in probes)
+    # A command some probe reads on its stdin: the first probe running it keeps its
+    # output in a variable (one systemctl, not two, on the server).
+    wanted = {p.input_command() for p in probes} - {None}
+    kept: dict[str, str] = {}
+    blocks = []
+    for probe in probes:
+        command, keep, feed = probe.command(), None, None
+        if command in wanted and command not in kept:
+            keep = kept[command] = f"_cb_kept_{len(kept)}"
+        source = probe.input_command()
+        if source is not None:
+            feed = (
+                f"printf '%s\\n' \"${kept[source]}\""
+                if source in kept
+                else f"{_limit(probe)}{run_line(source)} 2>/dev/null </dev/null"
+            )
+        blocks.append(_probe_block(probe, token, env.get(probe.name, ""), keep, feed))
+    return reads + PREAMBLE + "".join(blocks)
 
 
 def split_output(stdout: str, token: str, stderr: str = "") -> dict[str, ProbeRun | str]:

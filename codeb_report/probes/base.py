@@ -51,6 +51,14 @@ class Probe(ABC):
     def store(self, server: Server, value: Any) -> None:
         """Put the parsed value into the server's snapshot entry."""
 
+    def input_command(self) -> str | None:
+        """A command whose output ``command`` reads on its stdin, or None (no stdin).
+
+        When another probe of the same server runs that very command, its output is
+        handed on instead of being asked for twice (``collect.batch``).
+        """
+        return None
+
     def secrets(self) -> dict[str, str]:
         """Environment variables (name -> value) the command needs, e.g. a database password.
 

@@ -8,6 +8,9 @@ from codeb_report.snapshot import Server, Service
 # What systemctl says when PID 1 is another init (containers, WSL, SysV hosts).
 NOT_BOOTED = "System has not been booted with systemd"
 
+# Every service unit systemd has loaded, one per line (the CI-runner lookup reads it too).
+LIST_UNITS = "systemctl list-units --type=service --all --no-legend --plain --no-pager"
+
 # Older systemctl marks failed and not-found units with a leading bullet even in plain
 # output; LANG=C prints it as "*".
 BULLETS = ("●", "*")
@@ -31,7 +34,7 @@ class ServicesProbe(Probe):
     requires = ("systemctl",)
 
     def command(self) -> str:
-        return "systemctl list-units --type=service --all --no-legend --plain --no-pager"
+        return LIST_UNITS
 
     def skip_reason(self, run: ProbeRun) -> str | None:
         if run.exit_code != 0 and NOT_BOOTED in run.stderr:

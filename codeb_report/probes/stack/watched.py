@@ -10,6 +10,7 @@ import shlex
 from datetime import UTC, datetime, timedelta, timezone
 
 from codeb_report.probes.base import Probe
+from codeb_report.probes.services import LIST_UNITS
 from codeb_report.probes.stack import systemd
 from codeb_report.probes.stack.settings import CI_RUNNER_PATTERN, RuntimeChoice
 from codeb_report.probes.stack.shell import SECTION, section, select_runtime, split_sections
@@ -44,11 +45,12 @@ def _merge(server: Server, kind: str, items: list[Watched]) -> None:
 class WatchedUnits(Probe):
     """``systemctl show`` for the configured units and every ``actions.runner.*`` unit.
 
-    Runner units are found among loaded units (``systemctl list-units``) and installed
-    unit files (systemd's unit directories, as ``systemctl list-unit-files`` reads them),
-    listed once each by name; when a runner is expected (``ci_runner = true``) and none
-    is there, that is an entry with present False. A unit that does not exist shows
-    ``LoadState=not-found``: present is False.
+    Runner units are found among the loaded service units (the services probe's
+    ``systemctl list-units``, read on stdin) and the installed unit files (systemd's
+    unit directories, as ``systemctl list-unit-files`` reads them), listed once each by
+    name; when a runner is expected (``ci_runner = true``) and none is there, that is an
+    entry with present False. A unit that does not exist shows ``LoadState=not-found``:
+    present is False.
 
     Sample output::
 
@@ -89,11 +91,14 @@ class WatchedUnits(Probe):
             f'if [ $# -gt 0 ]; then {systemd.SHOW} -p {UNIT_PROPERTIES} -- "$@"; fi'
         )
 
+    def input_command(self) -> str | None:
+        return LIST_UNITS if self.ci_runner is not False else None
+
     def _find_runners(self) -> str:
         """Shell setting ``$r`` to the runner units' names, each once.
 
-        Builtins only, but for one ``systemctl``: the unit files are globbed, the
-        listing is read with ``read`` (each exec costs the server about a millisecond).
+        Builtins only (each program costs the server about a millisecond): the unit
+        files are globbed, the loaded units' listing is read from stdin with ``read``.
         """
         files = " ".join(f"{shlex.quote(d)}/{CI_RUNNER_PATTERN}" for d in self.unit_dirs)
         suffixes = "|".join(f"*.{t}" for t in UNIT_TYPES)
@@ -104,12 +109,10 @@ class WatchedUnits(Probe):
             # A drop-in folder (name.service.d) or a stray backup file is no unit file.
             f"for f in {files}; do case $f in {suffixes}) ;; *) continue ;; esac; "
             '[ ! -d "$f" ] && { [ -e "$f" ] || [ -L "$f" ]; } && _cb_add "${f##*/}"; done\n'
-            f"l=$(systemctl list-units --all --plain --no-legend --full "
-            f"{shlex.quote(CI_RUNNER_PATTERN)} 2>/dev/null)\n"
             # Older systemctl marks failed and not-found units with a bullet even in plain
             # output; LANG=C prints it as "*".
             'while read -r a b _; do case $a in "●"|"*") a=$b ;; esac; '
-            '[ -n "$a" ] && _cb_add "$a"; done <<_cb_end\n$l\n_cb_end\n'
+            f'case $a in {CI_RUNNER_PATTERN}) _cb_add "$a" ;; esac; done\n'
         )
 
     def parse(self, output: str) -> list[Watched]:
