@@ -160,3 +160,16 @@ def test_a_printer_given_no_page_ends_without_output() -> None:
     argv = [sys.executable, "-P", "-m", "codeb_report.render.print_worker", str(templates_dir())]
     done = subprocess.run(argv, input=b"", capture_output=True, timeout=60, check=False)
     assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+
+
+def test_a_large_page_is_printed_here_and_the_printer_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(printer, "AHEAD_LIMIT", len(PAGE) - 1)
+    with printing_ahead():
+        ahead = printer._ahead.get()
+        assert ahead is not None
+        pdf = print_pdf(PAGE)
+        assert ahead._process.returncode is not None  # stopped before printing here
+    assert ahead._process.returncode != 0  # killed, it printed nothing
+    assert "정상" in text_of(pdf, tmp_path)
