@@ -173,3 +173,24 @@ def test_a_large_page_is_printed_here_and_the_printer_stopped(
         assert ahead._process.returncode is not None  # stopped before printing here
     assert ahead._process.returncode != 0  # killed, it printed nothing
     assert "정상" in text_of(pdf, tmp_path)
+
+
+def test_a_printer_started_for_render_help_is_gone_when_the_command_ends() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        from codeb_report.render import printer
+        sys.argv[1:] = ["render", "--help"]
+        printer.start_early()
+        print(printer._early[0]._process.pid, flush=True)
+        from codeb_report.entry import main
+        main()
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    pid = int(done.stdout.splitlines()[0])
+    assert "Usage: codeb-report render" in done.stdout
+    with pytest.raises(ProcessLookupError):  # killed and reaped before the command ended
+        os.kill(pid, 0)

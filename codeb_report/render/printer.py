@@ -11,6 +11,7 @@ start, is printed in the command's own process, as are PDFs outside ``printing_a
 
 from __future__ import annotations
 
+import atexit
 import logging
 import subprocess
 import sys
@@ -105,12 +106,18 @@ _early: list[Printer] = []
 
 def start_early() -> None:
     """Start the printer before the command knows whether it will print a PDF: the next
-    ``printing_ahead`` takes it, or stops it when no PDF is wanted. Left alone, it ends
-    by itself when this process does (its input then ends empty)."""
+    ``printing_ahead`` takes it, or stops it when no PDF is wanted; one never taken
+    (``render --help``, a mistyped option) is stopped when this process exits."""
     from codeb_report.render.template_dir import templates_dir
 
     if not _early and (printer := Printer.start(templates_dir())) is not None:
         _early.append(printer)
+        atexit.register(_stop_early)
+
+
+def _stop_early() -> None:
+    while _early:
+        _early.pop().close()
 
 
 @contextmanager
