@@ -69,6 +69,16 @@ def add_plain_user(work: Path) -> str:
     return PLAIN_USER
 
 
+def remove_user(user: str) -> None:
+    """userdel refuses while the user's last sessions are still ending: try for a while,
+    else a leftover user makes the next run's useradd fail."""
+    for _ in range(50):
+        if subprocess.run(["userdel", "-r", user], capture_output=True).returncode in (0, 6):
+            return  # 6: no such user
+        time.sleep(0.2)
+    print(f"could not remove the user {user}: remove it with userdel -r", file=sys.stderr)
+
+
 def ensure_ansible(venv: Path) -> Path:
     """ansible-core in its own virtual environment, used by this benchmark only."""
     ansible = venv / "bin" / "ansible"
@@ -360,7 +370,7 @@ def main() -> int:
     finally:
         factory.stop_all()
         if user != "root":
-            subprocess.run(["userdel", "-r", user], capture_output=True)
+            remove_user(user)
         shutil.rmtree(work, ignore_errors=True)
 
     by = {r["case"]: r for r in rows}
