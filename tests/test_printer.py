@@ -104,7 +104,7 @@ def test_the_printer_error_line_becomes_the_exception() -> None:
     )
     with pytest.raises(PrinterFailed) as failed:
         Printer(process).print(PAGE)
-    assert str(failed.value) == "ValueError: the page \\x1b[31mbroke"
+    assert str(failed.value) == "the PDF printer failed: ValueError: the page \\x1b[31mbroke"
 
 
 def test_weasyprint_warnings_reach_this_process_log(caplog: pytest.LogCaptureFixture) -> None:
@@ -194,3 +194,18 @@ def test_a_printer_started_for_render_help_is_gone_when_the_command_ends() -> No
     assert "Usage: codeb-report render" in done.stdout
     with pytest.raises(ProcessLookupError):  # killed and reaped before the command ended
         os.kill(pid, 0)
+
+
+def test_a_pdf_the_printer_failed_is_printed_here(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with printing_ahead():
+        ahead = printer._ahead.get()
+        assert ahead is not None
+        os.kill(ahead._process.pid, signal.SIGKILL)
+        with caplog.at_level(logging.WARNING, logger="codeb_report.render.printer"):
+            pdf = print_pdf(PAGE)
+    assert "정상" in text_of(pdf, tmp_path)
+    assert [r.getMessage() for r in caplog.records if r.name == printer.log.name] == [
+        "the PDF printer was stopped by signal 9; the PDF is printed in this process instead"
+    ]

@@ -6,7 +6,8 @@ happen at once. A command that will print a PDF starts the printer first
 (``printing_ahead``): its process (render/print_worker.py) imports WeasyPrint, waits
 for the page on its standard input and answers with the PDF on its standard output.
 The command's first PDF goes to it; any other, and the first when the printer could not
-start, is printed in the command's own process, as are PDFs outside ``printing_ahead``.
+start or failed, is printed in the command's own process, as are PDFs outside
+``printing_ahead``.
 """
 
 from __future__ import annotations
@@ -76,7 +77,9 @@ class Printer:
             raise MissingFonts(failure)
         if status < 0:
             raise PrinterFailed(f"the PDF printer was stopped by signal {-status}")
-        raise PrinterFailed(failure or f"the PDF printer ended with exit status {status}")
+        if failure:
+            raise PrinterFailed(f"the PDF printer failed: {failure}")
+        raise PrinterFailed(f"the PDF printer ended with exit status {status}")
 
     def close(self) -> None:
         """Stop the printer if no page came for it (the command failed or needed none)."""
@@ -148,7 +151,12 @@ def print_pdf(html: str) -> bytes:
     printer = _ahead.get()
     if printer is not None and not printer.used:
         if len(html) <= AHEAD_LIMIT:
-            return printer.print(html)
+            try:
+                return printer.print(html)
+            except PrinterFailed as exc:
+                # Its process could not print (killed, or an environment it cannot
+                # import from): the PDF is not lost for that, it is printed here.
+                log.warning("%s; the PDF is printed in this process instead", exc)
         printer.used = True  # its memory back before this process prints
         printer.close()
     from codeb_report.render.weasy import html_to_pdf
