@@ -379,3 +379,14 @@ def test_a_skipped_source_leaves_its_reader_an_empty_stdin(tmp_path: Path) -> No
     assert _outcomes(server)["source"][0] == ProbeStatus.SKIPPED
     assert (_outcomes(server)["reader"], reader.stored) == ((ProbeStatus.OK, None), "got\n")
     assert not calls.exists()
+
+
+def test_a_reader_read_by_another_gets_its_stdin_too(tmp_path: Path) -> None:
+    calls = tmp_path / "calls"
+    source = ShellProbe("source", _listing(calls))
+    middle = ReadingProbe("middle", "sed s/unit/row/", _listing(calls))
+    last = ReadingProbe("last", "cut -d' ' -f1", "sed s/unit/row/")
+    server = _server()
+    run_probes(LocalRunner(), [source, middle, last], server, timeout=30)
+    assert (middle.stored, last.stored) == ("row-a x\nrow-b y\n", "row-a\nrow-b\n")
+    assert calls.read_text() == "run\n"

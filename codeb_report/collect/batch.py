@@ -99,14 +99,10 @@ def _run(probe: Probe, env: str, keep: str | None, feed: str | None) -> str:
     ``feed``: a shell command whose output is the probe's stdin.
     """
     line = f"{env}{_limit(probe)}{run_line(probe.command())}"
+    line = f"{feed} | {line}" if feed else f"{line} </dev/null"
     if keep:
-        return (
-            f"{keep}=$({line} </dev/null); _cb_rc=$?\n"
-            f'[ -z "${keep}" ] || printf \'%s\\n\' "${keep}"\n'
-        )
-    if feed:
-        return f"{feed} | {line}; _cb_rc=$?\n"
-    return f"{line} </dev/null; _cb_rc=$?\n"
+        return f'{keep}=$({line}); _cb_rc=$?\n[ -z "${keep}" ] || printf \'%s\\n\' "${keep}"\n'
+    return f"{line}; _cb_rc=$?\n"
 
 
 def _probe_block(
