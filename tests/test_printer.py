@@ -59,21 +59,49 @@ def test_an_unused_printer_is_stopped_on_the_way_out() -> None:
     assert printer._ahead.get() is None
 
 
-def test_a_printer_started_early_is_stopped_when_no_pdf_is_wanted() -> None:
-    printer.start_early()
-    [early] = printer._early
-    with printing_ahead(wanted=False):
-        assert printer._ahead.get() is None
-    assert early._process.returncode is not None
-    assert printer._early == []
+def in_a_fresh_process(code: str) -> list[str]:
+    """Lines printed by ``code`` run by a new interpreter: forking the test process,
+    which may have threads, is what start_early must never do."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
 
 
-def test_a_printer_started_early_prints_the_pdf(tmp_path: Path) -> None:
-    printer.start_early()
-    [early] = printer._early
-    with printing_ahead():
-        pdf = print_pdf(PAGE)
-    assert early.used and "정상" in text_of(pdf, tmp_path)
+def test_a_printer_forked_early_is_stopped_when_no_pdf_is_wanted() -> None:
+    said = in_a_fresh_process(
+        """
+        from codeb_report.render import printer
+        printer.start_early()
+        [early] = printer._early
+        with printer.printing_ahead(wanted=False):
+            print(printer._ahead.get())
+        print(early._process.returncode, printer._early)
+        """
+    )
+    assert said == ["None", "-9 []"]
+
+
+def test_a_printer_forked_early_prints_the_pdf(tmp_path: Path) -> None:
+    target = tmp_path / "early.pdf"
+    said = in_a_fresh_process(
+        f"""
+        from pathlib import Path
+        from codeb_report.render import printer
+        printer.start_early()
+        [early] = printer._early
+        with printer.printing_ahead():
+            Path({str(target)!r}).write_bytes(printer.print_pdf({PAGE!r}))
+        print(early.used, early._process.returncode)
+        """
+    )
+    assert said == ["True 0"]
+    assert "정상" in text_of(target.read_bytes(), tmp_path)
 
 
 def test_a_printer_that_dies_is_one_line_naming_the_signal() -> None:

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Protocol
 
 from codeb_report.controls import escape_controls
 
@@ -40,12 +41,38 @@ class PrinterFailed(RuntimeError):
     """The printer's process ended without a PDF."""
 
 
+class _Process(Protocol):
+    pid: int
+    returncode: int | None
+
+    def communicate(self, data: bytes | None = None) -> tuple[bytes, bytes]: ...
+    def poll(self) -> int | None: ...
+    def kill(self) -> None: ...
+
+
 class Printer:
     """One PDF printed by a process of its own, started ahead of the page."""
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, process: _Process) -> None:
         self._process = process
         self.used = False
+
+    @classmethod
+    def fork(cls, root: Path) -> Printer | None:
+        """The printer as a fork of this process, which must have a single thread yet;
+        None if it cannot fork."""
+        from codeb_report.render.forked import ForkedProcess
+
+        def run() -> None:
+            from codeb_report.render.print_worker import main
+
+            main(root)
+
+        try:
+            return cls(ForkedProcess(run))
+        except OSError as exc:
+            log.debug("PDF printer not forked, printing in this process: %s", exc)
+            return None
 
     @classmethod
     def start(cls, root: Path) -> Printer | None:
@@ -108,12 +135,13 @@ _early: list[Printer] = []
 
 
 def start_early() -> None:
-    """Start the printer before the command knows whether it will print a PDF: the next
+    """Fork the printer before the command has imported anything or started a thread,
+    and before it knows whether it will print a PDF: the next
     ``printing_ahead`` takes it, or stops it when no PDF is wanted; one never taken
     (``render --help``, a mistyped option) is stopped when this process exits."""
     from codeb_report.render.template_dir import templates_dir
 
-    if not _early and (printer := Printer.start(templates_dir())) is not None:
+    if not _early and (printer := Printer.fork(templates_dir())) is not None:
         _early.append(printer)
         atexit.register(_stop_early)
 
