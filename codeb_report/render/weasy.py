@@ -161,6 +161,32 @@ def reuse_array_types(weasyprint: ModuleType) -> bool:
     return True
 
 
+# WeasyPrint releases whose HTML class html_document was read against: HTML.__init__
+# sets base_url, url_fetcher, media_type, wrapper_element and etree_element from the
+# tree tinyhtml5 parses, and nothing else.
+PAGE_TREE_VERSIONS = frozenset({"70.0"})
+
+
+def html_document(weasyprint: ModuleType, html: str, root: Path) -> Any:
+    """WeasyPrint's HTML document of the page, its tree read by expat when it can be
+    (render/page_tree.py), else by WeasyPrint as usual."""
+    base_url, fetcher = root.as_uri() + "/", local_fetcher(root)
+    from codeb_report.render.page_tree import page_tree
+
+    tree = page_tree(html) if weasyprint.__version__ in PAGE_TREE_VERSIONS else None
+    if tree is None:
+        return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+    import cssselect2
+
+    document = object.__new__(weasyprint.HTML)
+    document.base_url = weasyprint._find_base_url(tree, base_url)
+    document.url_fetcher = fetcher
+    document.media_type = "print"
+    document.wrapper_element = cssselect2.ElementWrapper.from_html_root(tree, content_language=None)
+    document.etree_element = document.wrapper_element.etree_element
+    return document
+
+
 def print_page(html: str, root: Path) -> bytes:
     """The PDF of an HTML page whose stylesheet and pictures lie in ``root``, printed in
     this process. Fonts are not checked here: html_to_pdf or the printer's process
@@ -169,9 +195,7 @@ def print_page(html: str, root: Path) -> bytes:
     reuse_emoji_images(weasyprint)
     defer_font_files(weasyprint)
     reuse_array_types(weasyprint)
-    document = weasyprint.HTML(
-        string=html, base_url=root.as_uri() + "/", url_fetcher=local_fetcher(root)
-    )
+    document = html_document(weasyprint, html, root)
     try:
         with no_full_collections():
             return document.write_pdf()
