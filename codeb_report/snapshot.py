@@ -8,6 +8,7 @@ Bump ``SCHEMA_VERSION`` on every incompatible change and add a migration for it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection
 from datetime import datetime
 from enum import StrEnum
@@ -435,6 +436,14 @@ def parse(text: str, source: str, servers: Collection[str] | None = None) -> Sna
         raise SnapshotError(f"{source}: {exc}") from None
     if not isinstance(data, dict):
         raise SnapshotError(f"{source}: a snapshot is a JSON object")
+    if _ESCAPED_SURROGATE.search(text):
+        try:
+            where = _lone_surrogate(data)
+        except RecursionError:
+            raise SnapshotError(f"{source}: not a snapshot: nested too deeply") from None
+        if where is not None:
+            field = field_path(where, data) or "(top level)"
+            raise SnapshotError(f"{source}: {field}: not text (a lone UTF-16 surrogate escape)")
     version = data.get("schema_version")
     if type(version) is not int:  # true is an int to Python, not a version
         raise SnapshotError(f"{source}: schema_version: missing or not an integer")
@@ -460,6 +469,31 @@ def parse(text: str, source: str, servers: Collection[str] | None = None) -> Sna
         return Snapshot.model_validate(chosen)
     except ValidationError as exc:
         raise _invalid(source, exc.errors()[0], data, kept) from None
+
+
+# JSON may write any character as \\uXXXX, and so half a UTF-16 pair alone: Python keeps
+# it in the string, and no report, log or file can be written with it. Only a file with
+# such an escape at all is searched for one (emoji written as escaped pairs are fine).
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(node: Any, where: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    """Where in ``node`` a string or key holds half a surrogate pair, if anywhere."""
+    if isinstance(node, str):
+        return where if _SURROGATE.search(node) else None
+    items: Any = ()
+    if isinstance(node, dict):
+        for key in node:
+            if _SURROGATE.search(key):
+                return (*where, key)
+        items = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    for key, value in items:
+        if (found := _lone_surrogate(value, (*where, key))) is not None:
+            return found
+    return None
 
 
 def _invalid(source: str, err: Any, data: dict[str, Any], kept: list[int] | None) -> SnapshotError:

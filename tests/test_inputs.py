@@ -302,3 +302,34 @@ def test_a_secret_file_others_can_read_is_a_warning_naming_it(tmp_path: Path, se
     assert f"WARNING - {secret}: " in warning and "(mode 644): chmod 600 it" in warning
     secret.chmod(0o600)
     assert check(tmp_path, server + extra).stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("where", "named"),
+    [(("servers", 0, "role"), "servers[n1].role"), (("servers", 1, "tags"), "servers[n2].tags[1]")],
+)
+def test_half_a_surrogate_pair_is_refused_naming_the_field(
+    tmp_path: Path, where: tuple[str | int, ...], named: str
+) -> None:
+    data = example_with()
+    node = data
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = "App \ud800 Server" if where[-1] != "tags" else ["ok", "\udc00"]
+    bad = _write(tmp_path, json.dumps(data))  # written as the escape \ud800
+    assert "\\ud800" in bad.read_text() or "\\udc00" in bad.read_text()
+    done = cli("render", str(bad), "-f", "md", "--out", str(tmp_path / "r"))
+    assert done.returncode == Exit.INPUT
+    assert one_error_line(done) == (
+        f"Error: {bad}: {named}: not text (a lone UTF-16 surrogate escape)"
+    )
+
+
+def test_characters_written_as_escaped_surrogate_pairs_are_text(tmp_path: Path) -> None:
+    data = example_with()
+    data["servers"][0]["role"] = "App Server \U0001f680"  # json.dumps: "\ud83d\ude80"
+    path = _write(tmp_path, json.dumps(data))
+    assert "\\ud83d\\ude80" in path.read_text()
+    done = cli("render", str(path), "-f", "md", "--out", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stderr
+    assert "App Server \U0001f680" in (tmp_path / "r" / "report.md").read_text()
