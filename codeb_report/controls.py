@@ -63,3 +63,31 @@ def json_text(data: Any, *, sort_keys: bool = False) -> str:
     readable, controls escaped."""
     dumped = json.dumps(data, indent=2, sort_keys=sort_keys, ensure_ascii=False, allow_nan=False)
     return json_controls(dumped) + "\n"
+
+
+# JSON may write any character as \\uXXXX, and so half a UTF-16 surrogate pair alone:
+# Python keeps it in the string, and no file, log or report can be written with it.
+ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE_BYTES = re.compile(ESCAPED_SURROGATE.pattern.encode())
+
+
+def text_only(data: Any, raw: bytes) -> Any:
+    """Parsed JSON ``data`` with each half surrogate pair alone replaced by U+FFFD.
+
+    Only answers whose ``raw`` text has such an escape at all are walked: characters
+    written as escaped pairs (emoji) are whole after parsing and cost a scan of ``raw``.
+    """
+    if not _ESCAPED_SURROGATE_BYTES.search(raw):
+        return data
+    return _replaced(data)
+
+
+def _replaced(node: Any) -> Any:
+    if isinstance(node, str):
+        return LONE_SURROGATE.sub("\ufffd", node)
+    if isinstance(node, dict):
+        return {_replaced(key): _replaced(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_replaced(value) for value in node]
+    return node

@@ -8,7 +8,6 @@ Bump ``SCHEMA_VERSION`` on every incompatible change and add a migration for it.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Collection
 from datetime import datetime
 from enum import StrEnum
@@ -44,7 +43,7 @@ from codeb_report.bounds import (
     fit_stored,
     items,
 )
-from codeb_report.controls import json_text
+from codeb_report.controls import ESCAPED_SURROGATE, LONE_SURROGATE, json_text
 from codeb_report.errors import SnapshotError
 from codeb_report.inputs import InputProblem, read_text
 from codeb_report.provider.model import Provider
@@ -436,7 +435,7 @@ def parse(text: str, source: str, servers: Collection[str] | None = None) -> Sna
         raise SnapshotError(f"{source}: {exc}") from None
     if not isinstance(data, dict):
         raise SnapshotError(f"{source}: a snapshot is a JSON object")
-    if _ESCAPED_SURROGATE.search(text):
+    if ESCAPED_SURROGATE.search(text):
         try:
             where = _lone_surrogate(data)
         except RecursionError:
@@ -471,21 +470,16 @@ def parse(text: str, source: str, servers: Collection[str] | None = None) -> Sna
         raise _invalid(source, exc.errors()[0], data, kept) from None
 
 
-# JSON may write any character as \\uXXXX, and so half a UTF-16 pair alone: Python keeps
-# it in the string, and no report, log or file can be written with it. Only a file with
-# such an escape at all is searched for one (emoji written as escaped pairs are fine).
-_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _lone_surrogate(node: Any, where: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-    """Where in ``node`` a string or key holds half a surrogate pair, if anywhere."""
+    """Where in ``node`` a string or key holds half a surrogate pair, if anywhere (only a
+    file with such an escape at all is searched: emoji written as escaped pairs are
+    whole once parsed)."""
     if isinstance(node, str):
-        return where if _SURROGATE.search(node) else None
+        return where if LONE_SURROGATE.search(node) else None
     items: Any = ()
     if isinstance(node, dict):
         for key in node:
-            if _SURROGATE.search(key):
+            if LONE_SURROGATE.search(key):
                 return (*where, key)
         items = node.items()
     elif isinstance(node, list):

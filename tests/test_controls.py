@@ -149,3 +149,16 @@ def test_the_help_for_no_command_keeps_its_lines() -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("Usage: codeb-report [OPTIONS] COMMAND [ARGS]...\n\n")
     assert "\\n" not in done.stderr
+
+
+def test_half_surrogate_pairs_in_parsed_json_become_replacement_characters() -> None:
+    from codeb_report.controls import text_only
+
+    raw = b'{"a": "x\\ud800y", "\\udc00k": [{"b": "\\ud83d\\ude80"}], "n": 1}'
+    assert text_only(json.loads(raw), raw) == {
+        "a": "x\ufffdy",
+        "\ufffdk": [{"b": "\U0001f680"}],
+        "n": 1,
+    }
+    whole = json.loads(b'{"a": "ok"}')
+    assert text_only(whole, b'{"a": "ok"}') is whole  # no escape: not walked

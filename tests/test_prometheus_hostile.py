@@ -88,6 +88,19 @@ def test_a_huge_label_value_is_cut(canned_http: tuple[str, CannedAnswer]) -> Non
     assert sample.labels["instance"] == "10.0.0.1:9100"  # ordinary values as they are
 
 
+def test_half_a_surrogate_pair_in_a_label_becomes_a_replacement_character(
+    canned_http: tuple[str, CannedAnswer],
+) -> None:
+    url, answer = canned_http
+    answer.body = vector([("node_uname_info", "1", {"nodename": "n\ud800x", "os": "\ud83d\ude80"})])
+    assert b"\\ud800" in answer.body  # json.dumps wrote the escape
+    with PrometheusClient(PrometheusSettings(url=url)) as client:
+        [sample] = client.query("x", AT)
+    assert sample.labels["nodename"] == "n\ufffdx"
+    assert sample.labels["os"] == "\U0001f680"  # an escaped pair is one character
+    assert json.dumps(sample.labels, ensure_ascii=False).encode("utf-8")  # writable
+
+
 @pytest.mark.parametrize("auth", ["token", "basic"])
 def test_credentials_echoed_in_an_error_answer_are_scrubbed(
     canned_http: tuple[str, CannedAnswer], monkeypatch: pytest.MonkeyPatch, auth: str

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codeb_report.controls import text_only
 from codeb_report.logs import redact, register_secret
 from codeb_report.prometheus.settings import PrometheusSettings
 
@@ -173,8 +174,8 @@ def _cause(exc: BaseException) -> str:
 
 def _answer(status: int, body: bytes, where: str) -> dict[str, Any]:
     try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        parsed = text_only(json.loads(body), body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         parsed = None
     if not isinstance(parsed, dict):
         if status != 200:

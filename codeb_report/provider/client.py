@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from codeb_report.controls import text_only
 from codeb_report.provider.key import ApiKey
 from codeb_report.provider.settings import VultrSettings
 
@@ -242,7 +243,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = text_only(json.loads(body.decode("utf-8")), body)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
