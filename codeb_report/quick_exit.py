@@ -36,6 +36,8 @@ def leave(code: int) -> NoReturn:
             thread.join()
     atexit._run_exitfuncs()  # the handlers a normal exit would run
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed
+            continue
         # a reader gone (| head), or a stream closed
         with contextlib.suppress(OSError, ValueError):
             stream.flush()

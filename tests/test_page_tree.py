@@ -126,6 +126,12 @@ PAGE = (
         "<script>if (a < b) {}</script>",  # raw text in HTML
         '<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>',
         "<textarea>\nx</textarea>",
+        "<p>a<!-- a comment --></p>",  # comments, CDATA and instructions: not in XML's tree
+        "<p><![CDATA[x]]></p>",
+        "<p><?x y?></p>",
+        "<p>&#128;</p>",  # the euro sign in HTML, U+0080 in XML
+        "<p title='a\nb'>x</p>",
+        '<p title="a\rb">x</p>',
     ],
 )
 def test_where_html_and_xml_differ_the_page_is_left_to_weasyprint(body: str) -> None:

@@ -237,3 +237,48 @@ def test_a_pdf_the_printer_failed_is_printed_here(
     assert [r.getMessage() for r in caplog.records if r.name == printer.log.name] == [
         "the PDF printer was stopped by signal 9; the PDF is printed in this process instead"
     ]
+
+
+def test_warnings_of_the_printer_stay_quiet_where_weasyprint_would_be() -> None:
+    # A process that never imported WeasyPrint has no handler on its logger: forwarded
+    # records must not fall through to Python's last-resort output on stderr.
+    code = textwrap.dedent(
+        """
+        from codeb_report.render.printer import Printer
+        from codeb_report.render.template_dir import templates_dir
+        pdf = Printer.start(templates_dir()).print('<p style="colr: red">정상</p>')
+        print(pdf[:5])
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "b'%PDF-'\n", "")
+
+
+def test_the_printer_and_the_command_with_closed_standard_streams(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "fleet-snapshot.json"
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [
+            "sh",
+            "-c",
+            'exec "$@" <&- >&-',
+            "sh",
+            sys.executable,
+            "-c",
+            "from codeb_report.entry import main; main()",
+            "render",
+            str(example),
+            "--format",
+            "pdf",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr  # no warning: forked and printed
+    assert "CodeB 서버 인프라 현황 리포트" in text_of((out / "report.pdf").read_bytes(), tmp_path)

@@ -68,3 +68,32 @@ def test_exit_codes_are_those_of_sys_exit(
 ) -> None:
     assert exit_code(code) == status
     assert capsys.readouterr().err == said
+
+
+def test_a_command_started_with_its_output_or_error_closed_succeeds(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "fleet-snapshot.json"
+    for closed in (">&-", "2>&-"):
+        out = tmp_path / closed.strip(">&-")
+        done = subprocess.run(
+            [
+                "sh",
+                "-c",
+                f'exec "$@" {closed}',
+                "sh",
+                sys.executable,
+                "-c",
+                "from codeb_report.entry import main; main()",
+                "render",
+                str(example),
+                "--format",
+                "md",
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, (closed, done.stderr)
+        assert (out / "report.md").is_file()

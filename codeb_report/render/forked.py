@@ -9,6 +9,8 @@ command, made before it has imported anything or started a thread, costs a milli
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import os
 import selectors
 import signal
@@ -18,50 +20,42 @@ from collections.abc import Callable
 from contextlib import suppress
 
 _CHUNK = 64 * 1024
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class ForkedProcess:
     """``run()`` in a forked child whose standard input, output and error are pipes.
 
     The child never returns into this process' code: it leaves with ``os._exit``, with
-    status 1 and the traceback on its standard error if ``run`` raised. Fork only while
-    this process has a single thread.
+    status 1 and the traceback on its standard error if ``run`` raised. It is killed
+    when this process ends, however it ends. Fork only while this process has a single
+    thread.
     """
 
     def __init__(self, run: Callable[[], None]) -> None:
         pipes = [os.pipe() for _ in range(3)]  # (read, write) for stdin, stdout, stderr
-        pid = os.fork()
-        if pid == 0:  # the child
-            status = 1
-            try:
-                for fd, end in zip((0, 1, 2), (pipes[0][0], pipes[1][1], pipes[2][1]), strict=True):
-                    os.dup2(end, fd)
-                for read, write in pipes:
-                    os.close(read)
-                    os.close(write)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)  # ^C ends it with the command
-                run()
-                status = 0
-            except BaseException:  # said on its standard error, as an interpreter would
-                with suppress(Exception):
-                    traceback.print_exc()
-            finally:
-                with suppress(Exception):
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                os._exit(status)
+        parent = os.getpid()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (fd for pair in pipes for fd in pair):
+                _close(fd)
+            raise
+        if pid == 0:
+            _child(run, (pipes[0][0], pipes[1][1], pipes[2][1]), pipes, parent)
         self.pid = pid
         self.returncode: int | None = None
         self._stdin: int | None = pipes[0][1]
         self._stdout: int | None = pipes[1][0]
         self._stderr: int | None = pipes[2][0]
+        self._found = {"out": bytearray(), "err": bytearray()}
         for read, write in pipes:
             os.close(write if read in (self._stdout, self._stderr) else read)
 
     def communicate(self, data: bytes | None = None) -> tuple[bytes, bytes]:
         """Write ``data`` to the child's input, read its output and error to their ends,
-        wait for it: as ``Popen.communicate``, without a timeout."""
-        found: dict[int, bytearray] = {}
+        wait for it: as ``Popen.communicate``, without a timeout. Interrupted, it can be
+        called again."""
         with selectors.DefaultSelector() as selector:
             pending = memoryview(data or b"")
             if self._stdin is not None:
@@ -69,31 +63,38 @@ class ForkedProcess:
                     selector.register(self._stdin, selectors.EVENT_WRITE)
                 else:
                     self._stdin = _close(self._stdin)
-            for fd in (self._stdout, self._stderr):
+            for fd, name in ((self._stdout, "out"), (self._stderr, "err")):
                 if fd is not None:
-                    found[fd] = bytearray()
-                    selector.register(fd, selectors.EVENT_READ)
+                    selector.register(fd, selectors.EVENT_READ, name)
             while selector.get_map():
                 for key, _ in selector.select():
-                    fd = key.fd
-                    if fd == self._stdin:
-                        try:
-                            pending = pending[os.write(fd, pending[:_CHUNK]) :]
-                        except BrokenPipeError:
-                            pending = pending[:0]  # the child is gone; its status says why
-                        if not pending:
-                            selector.unregister(fd)
-                            self._stdin = _close(fd)
-                    elif chunk := os.read(fd, _CHUNK):
-                        found[fd] += chunk
+                    if key.data is None:  # the child's input
+                        pending = self._write(key.fd, pending, selector)
+                    elif chunk := os.read(key.fd, _CHUNK):
+                        self._found[key.data] += chunk
                     else:
-                        selector.unregister(fd)
-                        _close(fd)
-        out = bytes(found.get(self._stdout, b"")) if self._stdout is not None else b""
-        err = bytes(found.get(self._stderr, b"")) if self._stderr is not None else b""
-        self._stdout = self._stderr = None
+                        selector.unregister(key.fd)
+                        self._closed(key.data)
         self.wait()
-        return out, err
+        return bytes(self._found["out"]), bytes(self._found["err"])
+
+    def _write(self, fd: int, pending: memoryview, selector: selectors.BaseSelector) -> memoryview:
+        try:
+            pending = pending[os.write(fd, pending[:_CHUNK]) :]
+        except BrokenPipeError:
+            pending = pending[:0]  # the child is gone; its status says why
+        if not pending:
+            selector.unregister(fd)
+            self._stdin = _close(fd)
+        return pending
+
+    def _closed(self, name: str) -> None:
+        # The number is forgotten as the descriptor is closed: a later call never
+        # reads or closes whatever file reuses it.
+        if name == "out" and self._stdout is not None:
+            self._stdout = _close(self._stdout)
+        elif name == "err" and self._stderr is not None:
+            self._stderr = _close(self._stderr)
 
     def wait(self) -> int:
         if self.returncode is None:
@@ -112,6 +113,50 @@ class ForkedProcess:
         if self.returncode is None:
             with suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
+
+
+def _child(
+    run: Callable[[], None], ends: tuple[int, int, int], pipes: list[tuple[int, int]], parent: int
+) -> None:
+    status = 1
+    try:
+        die_with_parent(parent)
+        _standard_streams(ends, pipes)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # ^C ends it with the command, quietly
+        run()
+        status = 0
+    except BaseException:  # said on its standard error, as an interpreter would
+        with suppress(Exception):
+            traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(Exception):
+                stream.flush()  # type: ignore[union-attr]
+        os._exit(status)
+
+
+def _standard_streams(ends: tuple[int, int, int], pipes: list[tuple[int, int]]) -> None:
+    """The pipes' ends as fds 0, 1 and 2 (some of the pipes may be 0-2 themselves, when
+    the command started with a standard stream closed), and sys's streams on them."""
+    above = [fcntl.fcntl(end, fcntl.F_DUPFD, 3) for end in ends]  # out of the way first
+    for fd, end in enumerate(above):
+        os.dup2(end, fd)
+    for fd in {*above, *(fd for pair in pipes for fd in pair)} - {0, 1, 2}:
+        os.close(fd)
+    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 -- for the process' life
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when ``parent`` ends (Linux's prctl), so that a
+    SIGTERM or a kill of the command alone leaves no printer laying out for nobody."""
+    with suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it ended before prctl took effect
+        os._exit(1)
 
 
 def _close(fd: int) -> None:

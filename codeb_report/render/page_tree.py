@@ -24,7 +24,18 @@ _VOID = re.compile(
     r"<(area|base|br|col|embed|hr|img|input|link|meta|param|source|track|wbr)\b([^<>]*?)\s*/?>"
 )
 _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.S | re.I)
-_SPACED_ATTRIBUTE = re.compile(r"=\s*\"[^\"]*[\t\n\r][^\"]*\"")
+# A tab, CR or newline inside a double-quoted attribute value (linear: each scan stops
+# at the value's closing quote).
+_SPACED_ATTRIBUTE = re.compile(r"=\s*\"[^\"\t\n\r]*[\t\n\r]")
+# Read differently by HTML and XML, and never in codeb-report's pages: comments, CDATA
+# and processing instructions; a line break in a single-quoted attribute value (XML folds
+# it; unquoted values are not XML at all); character references 128-159 (HTML maps them
+# to Windows-1252: &#128; is the euro sign).
+_NOT_XML_ALIKE = re.compile(
+    r"<!(?!DOCTYPE html>)|<\?|<[a-zA-Z][^<>]*=\s*'[^'<>]*[\t\n\r]"
+    r"|&#(?:1[2-5][0-9]|x0*[89][0-9a-fA-F]);",
+    re.I,
+)
 # Raw text or special parsing in HTML, never in codeb-report's pages.
 _RAW = frozenset(
     [
@@ -76,6 +87,8 @@ def page_tree(html: str) -> Element | None:
     """The page's ``<html>`` element as tinyhtml5 would build it, or None when only an
     HTML parser reads the page right."""
     if not html.startswith(_DOCTYPE) or _SPACED_ATTRIBUTE.search(html):
+        return None
+    if _NOT_XML_ALIKE.search(html):
         return None
     if any("&" in sheet or "<" in sheet for sheet in _STYLE.findall(html)):
         return None  # raw text in HTML, markup in XML

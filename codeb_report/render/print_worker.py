@@ -1,5 +1,6 @@
-"""The PDF printer's process: ``python -P -m codeb_report.render.print_worker ROOT``, or
-a fork of the command running ``main(ROOT)``.
+"""The PDF printer's process: ``python -P -m codeb_report.render.print_worker ROOT PID``
+(PID: the command's, whose end ends this process too), or a fork of the command running
+``main(ROOT)``.
 
 It imports WeasyPrint at once, then reads one HTML page (UTF-8) on its standard input
 until end of file, and writes the page's PDF on its standard output; the page's
@@ -45,7 +46,14 @@ def _end(status: int) -> None:
 
 
 def main(root: Path | None = None) -> None:
-    """Print one page; ``root`` is the templates folder (else the first argument)."""
+    """Print one page; ``root`` is the templates folder (else the first argument, and
+    the second the command's process id, for this process to end with it)."""
+    if root is None:
+        from codeb_report.render.forked import die_with_parent
+
+        if len(sys.argv) > 2 and sys.argv[2].isdigit():
+            die_with_parent(int(sys.argv[2]))
+        root = Path(sys.argv[1])
     from codeb_report.render.fontconfig import fonts_problem
     from codeb_report.render.printer import EXIT_MISSING_FONTS
     from codeb_report.render.weasy import import_weasyprint, print_page
@@ -67,7 +75,7 @@ def main(root: Path | None = None) -> None:
         _say(f"error the page for the PDF is larger than {MAX_PAGE // 2**20} MB")
         _end(1)
     try:
-        pdf = print_page(page.decode("utf-8"), root or Path(sys.argv[1]))
+        pdf = print_page(page.decode("utf-8"), root)
     except Exception as exc:  # one line for the command; it names the PDF it wanted
         _say(f"error {escape_controls(f'{type(exc).__name__}: {exc}')}")
         _end(1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ MAX_MESSAGE = 500
 # start is worth a fixed quarter of a second, and its second interpreter costs a fixed
 # 25 MB; the example's page is 28 KB (9 pages), a 100-server fleet's 210 KB (74 pages,
 # 7 s of layout): there the memory counts, the time gained hardly.
-AHEAD_LIMIT = 100 * 1024
+AHEAD_LIMIT = 100_000
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class Printer:
         # -P: the printer imports codeb_report from where this process did, never from
         # the working folder (someone else's folder, for a nightly run started there).
         argv = [sys.executable, "-P", "-m", "codeb_report.render.print_worker", str(root)]
+        argv.append(str(os.getpid()))
         try:
             process = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -119,6 +121,8 @@ def _forward_log(errors: str) -> str:
     """Log the printer's WeasyPrint records as this process would; return its failure."""
     failure = ""
     weasyprint = logging.getLogger("weasyprint")
+    if not weasyprint.handlers:  # as WeasyPrint sets it up when imported in this process
+        weasyprint.addHandler(logging.NullHandler())
     for line in errors.splitlines():
         kind, _, rest = line.partition(" ")
         if kind == "log":
