@@ -32,16 +32,30 @@ class ForwardRecords(logging.Handler):
         _say(f"log {record.levelno} {escape_controls(record.getMessage())}")
 
 
+def _read_page() -> bytes:
+    """Standard input to its end, or past MAX_PAGE (read as a descriptor: sys.stdin is
+    None in a fork of a command started without one)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_PAGE and (chunk := os.read(0, 1 << 20)):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def _say(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
+    _write_all(2, (line + "\n").encode("utf-8", "replace"))
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _end(status: int) -> None:
     # os._exit: freeing WeasyPrint's hundreds of thousands of boxes one by one at
     # interpreter exit would keep the command waiting for nothing (0.1 s for the example).
-    sys.stdout.flush()
-    sys.stderr.flush()
     os._exit(status)
 
 
@@ -65,7 +79,7 @@ def main(root: Path | None = None) -> None:
     # example's 0.65 s; 1 MB more at its peak).
     gc.disable()
     problem = fonts_problem()
-    page = sys.stdin.buffer.read(MAX_PAGE + 1)
+    page = _read_page()
     if not page:
         _end(0)
     if problem is not None:
@@ -79,7 +93,7 @@ def main(root: Path | None = None) -> None:
     except Exception as exc:  # one line for the command; it names the PDF it wanted
         _say(f"error {escape_controls(f'{type(exc).__name__}: {exc}')}")
         _end(1)
-    sys.stdout.buffer.write(pdf)
+    _write_all(1, pdf)
     _end(0)
 
 
