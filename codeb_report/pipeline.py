@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from codeb_report.snapshot import Snapshot
 
 if TYPE_CHECKING:
-    from codeb_report.analysis.thresholds import Thresholds
     from codeb_report.config import Config, ServerConfig
     from codeb_report.probes.base import Probe
     from codeb_report.provider.collect import ProviderCollection
+    from codeb_report.thresholds import Thresholds
 
 
 def collection_output(config: Config | None, verbosity: int) -> tuple[int, bool]:

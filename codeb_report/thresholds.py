@@ -51,30 +51,31 @@ class UsageBands(_Model):
         return self
 
 
-class SwapBands(_Model):
+class _WarnCritBands(_Model):
+    """Two percents: ⚠️ at warn_at, ❌ at crit_at (the subclasses set the defaults)."""
+
+    warn_at: float
+    crit_at: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.warn_at <= self.crit_at:
+            raise ValueError("warn_at <= crit_at must hold")
+        return self
+
+
+class SwapBands(_WarnCritBands):
     """Percent of swap in use: 정상 below warn_at."""
 
     warn_at: float = Field(50, ge=0, le=100)
     crit_at: float = Field(80, ge=0, le=100)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        if not self.warn_at <= self.crit_at:
-            raise ValueError("warn_at <= crit_at must hold")
-        return self
 
-
-class ShareBands(_Model):
+class ShareBands(_WarnCritBands):
     """Percent of a limit in use (database connections): ⚠️ at warn_at, ❌ at crit_at."""
 
     warn_at: float = Field(80, ge=0, le=100)
     crit_at: float = Field(95, ge=0, le=100)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        if not self.warn_at <= self.crit_at:
-            raise ValueError("warn_at <= crit_at must hold")
-        return self
 
 
 class LoadBands(_Model):

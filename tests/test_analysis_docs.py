@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 from codeb_report.analysis.rules import RULES
-from codeb_report.analysis.thresholds import Thresholds
+from codeb_report.thresholds import Thresholds
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "analysis.md"
 

@@ -16,8 +16,8 @@ from codeb_report.analysis.status import (
     swap_status,
     usage_status,
 )
-from codeb_report.analysis.thresholds import LoadBands, SwapBands, Thresholds, UsageBands
 from codeb_report.snapshot import Container, Filesystem, Server, Service, Swap
+from codeb_report.thresholds import LoadBands, SwapBands, Thresholds, UsageBands
 
 DEFAULTS = Thresholds()
 

@@ -14,11 +14,11 @@ import pytest
 from codeb_report.analysis import Thresholds, analyse, findings
 from codeb_report.analysis.model import Finding
 from codeb_report.analysis.rules import FLEET
-from codeb_report.analysis.thresholds import UsageBands
 from codeb_report.history.compare import diff_paths, diff_with_findings, earlier_stored
 from codeb_report.history.evidence import SERVER_ALONE, servers_needed
 from codeb_report.history.store import Stored
 from codeb_report.snapshot import Snapshot, dumps, load, parse
+from codeb_report.thresholds import UsageBands
 
 FIXTURES = Path(__file__).parent / "fixtures" / "snapshots"
 EXAMPLE = Path(__file__).parent.parent / "examples" / "fleet-snapshot.json"

@@ -9,11 +9,12 @@ import textwrap
 
 
 def run(code: str) -> list[str]:
+    """Lines printed by ``code`` run by a new interpreter (never a fork of the tests)."""
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr

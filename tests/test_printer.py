@@ -11,6 +11,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from test_forked import run as in_a_fresh_process
+from test_quick_exit import render_with_closed
 
 from codeb_report.render import printer
 from codeb_report.render.fonts import MissingFonts
@@ -57,20 +59,6 @@ def test_an_unused_printer_is_stopped_on_the_way_out() -> None:
         assert ahead is not None and ahead._process.poll() is None
     assert ahead._process.returncode is not None
     assert printer._ahead.get() is None
-
-
-def in_a_fresh_process(code: str) -> list[str]:
-    """Lines printed by ``code`` run by a new interpreter: forking the test process,
-    which may have threads, is what start_early must never do."""
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()
 
 
 def test_a_printer_forked_early_is_stopped_when_no_pdf_is_wanted() -> None:
@@ -257,28 +245,7 @@ def test_warnings_of_the_printer_stay_quiet_where_weasyprint_would_be() -> None:
 
 
 def test_the_printer_and_the_command_with_closed_standard_streams(tmp_path: Path) -> None:
-    example = Path(__file__).resolve().parent.parent / "examples" / "fleet-snapshot.json"
     out = tmp_path / "out"
-    done = subprocess.run(
-        [
-            "sh",
-            "-c",
-            'exec "$@" <&- >&-',
-            "sh",
-            sys.executable,
-            "-c",
-            "from codeb_report.entry import main; main()",
-            "render",
-            str(example),
-            "--format",
-            "pdf",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = render_with_closed("<&- >&-", "pdf", out)
     assert done.returncode == 0 and done.stderr == "", done.stderr  # no warning: forked and printed
     assert "CodeB 서버 인프라 현황 리포트" in text_of((out / "report.pdf").read_bytes(), tmp_path)

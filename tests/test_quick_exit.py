@@ -70,30 +70,26 @@ def test_exit_codes_are_those_of_sys_exit(
     assert capsys.readouterr().err == said
 
 
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "fleet-snapshot.json"
+
+
+def render_with_closed(streams: str, fmt: str, out: Path) -> subprocess.CompletedProcess[str]:
+    """``codeb-report render`` of the example as a shell starts it with ``streams``
+    closed (``>&-``, ``2>&-``, ``<&- >&-``)."""
+    command = ["-c", "from codeb_report.entry import main; main()"]
+    render = ["render", str(EXAMPLE), "--format", fmt, "--out", str(out)]
+    return subprocess.run(
+        ["sh", "-c", f'exec "$@" {streams}', "sh", sys.executable, *command, *render],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_a_command_started_with_its_output_or_error_closed_succeeds(tmp_path: Path) -> None:
-    example = Path(__file__).resolve().parent.parent / "examples" / "fleet-snapshot.json"
     for closed in (">&-", "2>&-"):
         out = tmp_path / closed.strip(">&-")
-        done = subprocess.run(
-            [
-                "sh",
-                "-c",
-                f'exec "$@" {closed}',
-                "sh",
-                sys.executable,
-                "-c",
-                "from codeb_report.entry import main; main()",
-                "render",
-                str(example),
-                "--format",
-                "md",
-                "--out",
-                str(out),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = render_with_closed(closed, "md", out)
         assert done.returncode == 0, (closed, done.stderr)
         assert (out / "report.md").is_file()

@@ -11,7 +11,6 @@ from analysis_fleet import AT, GiB, MiB, fleet, plain, run, server
 
 from codeb_report.analysis.model import Finding, Priority
 from codeb_report.analysis.rules import RULES
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import (
     BackupDir,
     Centrifugo,
@@ -25,6 +24,7 @@ from codeb_report.snapshot import (
     Swap,
     Watched,
 )
+from codeb_report.thresholds import Thresholds
 
 
 def row(f: Finding) -> tuple:

@@ -17,9 +17,9 @@ from codeb_report.analysis.notes import fact_notes
 from codeb_report.analysis.provider import ProviderView, provider_view
 from codeb_report.analysis.rules import FLEET, RULES, Hit
 from codeb_report.analysis.status import container_status, resources, server_state, service_status
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.analysis.usage import Peak, peaks, peaks_over
 from codeb_report.snapshot import ProbeStatus, Server, Snapshot
+from codeb_report.thresholds import Thresholds
 
 if TYPE_CHECKING:
     from codeb_report.history.trends import Trends

@@ -16,10 +16,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.analysis.usage import Peak, peaks_over
 from codeb_report.provider.model import LIST_FIELDS, Instance, Plan, Provider, list_bound
 from codeb_report.snapshot import Server, Snapshot
+from codeb_report.thresholds import Thresholds
 
 MB = 2**20
 GB = 2**30

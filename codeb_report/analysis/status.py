@@ -5,8 +5,8 @@ from __future__ import annotations
 from codeb_report import units
 from codeb_report.analysis.model import Level, Resource, Status
 from codeb_report.analysis.reasons import connection_reason
-from codeb_report.analysis.thresholds import LoadBands, SwapBands, Thresholds, UsageBands
 from codeb_report.snapshot import Container, Filesystem, Server, Service
+from codeb_report.thresholds import LoadBands, SwapBands, Thresholds, UsageBands
 
 
 def ok(word: str) -> Status:

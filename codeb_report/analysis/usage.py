@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import Server, Snapshot
+from codeb_report.thresholds import Thresholds
 
 if TYPE_CHECKING:
     from codeb_report.history.trends import ServerSeries, Trends

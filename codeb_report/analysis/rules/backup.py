@@ -8,8 +8,8 @@ from codeb_report import units
 from codeb_report.analysis.model import Priority, code, text
 from codeb_report.analysis.reasons import probe_reason
 from codeb_report.analysis.rules.base import Hit, reachable, rule
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import BackupDir, Snapshot
+from codeb_report.thresholds import Thresholds
 
 
 def _unreadable(backup: BackupDir) -> str | None:

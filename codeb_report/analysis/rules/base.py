@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from codeb_report.analysis.model import Finding, Level, Priority, Text
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import Server, Snapshot
+from codeb_report.thresholds import Thresholds
 
 if TYPE_CHECKING:
     from codeb_report.analysis.provider import ProviderView

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from codeb_report.analysis.model import Level, Priority, code, text
 from codeb_report.analysis.rules.base import Hit, reachable, rule
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import Snapshot
+from codeb_report.thresholds import Thresholds
 
 
 @rule("centrifugo.allowed_origins_any")

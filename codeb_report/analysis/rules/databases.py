@@ -9,8 +9,8 @@ from codeb_report.analysis.model import Level, Priority, code, text
 from codeb_report.analysis.reasons import password_action, probe_reason
 from codeb_report.analysis.rules.base import Hit, reachable, rule
 from codeb_report.analysis.status import share
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import ProbeStatus, Server, Snapshot
+from codeb_report.thresholds import Thresholds
 
 
 def _where(container: str | None, error: str | None) -> list:

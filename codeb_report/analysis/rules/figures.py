@@ -16,8 +16,8 @@ from codeb_report.analysis.status import (
     swap_status,
     usage_status,
 )
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import Snapshot
+from codeb_report.thresholds import Thresholds
 
 
 def _load_summary(word: str, load5: float) -> str:

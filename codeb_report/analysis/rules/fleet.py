@@ -10,8 +10,8 @@ from codeb_report import units
 from codeb_report.analysis.model import Priority, text
 from codeb_report.analysis.rules.base import FLEET, Hit, rule
 from codeb_report.analysis.status import load_per_cpu, share
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import Snapshot
+from codeb_report.thresholds import Thresholds
 
 
 @rule("resources.low_usage")

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from codeb_report.analysis.model import Level, Priority, text
 from codeb_report.analysis.reasons import prometheus_reason
 from codeb_report.analysis.rules.base import FLEET, Hit, rule
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import Snapshot
+from codeb_report.thresholds import Thresholds
 
 
 @rule("prometheus.unavailable")

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from codeb_report.analysis.model import Level, Priority, code, text
 from codeb_report.analysis.provider import ProviderView, keeps_data, usd, usd_total
 from codeb_report.analysis.rules.base import FLEET, Hit, provider_rule
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import Snapshot
+from codeb_report.thresholds import Thresholds
 
 KEY_STEP = "Vultr API 키 설정 (`~/.vultr-cli.yaml`)"
 BANDWIDTH_WARN_PERCENT = 80.0

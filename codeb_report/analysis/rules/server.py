@@ -14,8 +14,8 @@ from codeb_report.analysis.reasons import (
     probe_reason,
 )
 from codeb_report.analysis.rules.base import Hit, reachable, rule
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import ProbeStatus, Snapshot
+from codeb_report.thresholds import Thresholds
 
 JUMP_FAILURE = re.compile(r"^점프 호스트 (?P<jump>\S+): ")
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from codeb_report.analysis.model import Level, Priority, code, text
 from codeb_report.analysis.rules.base import Hit, reachable, rule
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.snapshot import Snapshot, Watched
+from codeb_report.thresholds import Thresholds
 
 RUNNING = ("active", "running")
 # Passing states: worth a look, not yet an outage.

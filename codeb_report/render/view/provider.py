@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from codeb_report.analysis.model import Analysis
 from codeb_report.analysis.provider import ERROR_WORDS, ProviderView, usd
-from codeb_report.analysis.thresholds import Thresholds
 from codeb_report.analysis.usage import Peak, combined
 from codeb_report.provider.model import Instance, KubernetesCluster, NodePool, Provider, Region
 from codeb_report.render import scale_out, vultr_cli
@@ -18,6 +17,7 @@ from codeb_report.render.escape import one_line
 from codeb_report.render.view import architecture
 from codeb_report.render.view.architecture import Box, ascii_label
 from codeb_report.snapshot import ProxyRoute, ReverseProxy, Server, Snapshot
+from codeb_report.thresholds import Thresholds
 
 NEW_INSTANCE = "<NEW_INSTANCE_ID>"
 CLUSTER = "<CLUSTER_ID>"
